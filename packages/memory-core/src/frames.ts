@@ -1,0 +1,133 @@
+import { ExhaustedError, ModelUsageError } from './errors.ts';
+import { PAGE_SIZE, type Pfn } from './layout.ts';
+
+/** Who owns a frame: FREE, HOST (kernel/VMM), or a VM id (> 0). */
+export type OwnerId = number;
+export const FREE: OwnerId = -1;
+export const HOST: OwnerId = 0;
+
+/** Sensitivity: secret guest data, a shared paravirt page, or nothing of the guest's. */
+export type Sensitivity = 'none' | 'secret' | 'pv';
+
+export interface Frame {
+  readonly pfn: Pfn;
+  owner: OwnerId;
+  /** The mm the owner runs in (the VMM's mm for a VM), for "foreign" reachability. */
+  ownerMm: number;
+  tag: Sensitivity;
+  /** The page's mapping is flagged no-direct-map (AS_NO_DIRECT_MAP on a guest_memfd folio). */
+  noDirectMap: boolean;
+  refcount: number;
+  /** Bumped on every free: a translation made for an older generation is a use-after-free. */
+  gen: number;
+  /** Bytes exist only once written (sparse memory). */
+  bytes: Uint8Array | null;
+}
+
+export interface FrameListener {
+  frameOwnerChanged(frame: Frame, previousOwner: OwnerId): void;
+}
+
+/**
+ * Sparse physical memory with an order-0 allocator. Freed frames go on a LIFO list and are
+ * handed out first, like the per-CPU page lists: a freed page is reused soon, which is what
+ * turns a stale mapping into a real use-after-free.
+ */
+export class PhysicalMemory {
+  readonly frames = new Map<Pfn, Frame>();
+  private readonly freeList: Pfn[] = [];
+  private nextFresh: Pfn;
+  private listener: FrameListener | null = null;
+
+  constructor(
+    readonly totalPages: number,
+    /** The first pages belong to the kernel image and boot allocations. */
+    readonly firstAllocatable: Pfn = 4096,
+  ) {
+    if (firstAllocatable >= totalPages) throw new ModelUsageError('machine memory too small');
+    this.nextFresh = firstAllocatable;
+  }
+
+  setListener(listener: FrameListener): void {
+    this.listener = listener;
+  }
+
+  get(pfn: Pfn): Frame | undefined {
+    return this.frames.get(pfn);
+  }
+
+  /** pfn_valid(): the pfn is RAM with a struct page. */
+  isRam(pfn: Pfn): boolean {
+    return Number.isInteger(pfn) && pfn >= 0 && pfn < this.totalPages;
+  }
+
+  get allocatedPages(): number {
+    let n = 0;
+    for (const f of this.frames.values()) if (f.owner !== FREE) n++;
+    return n;
+  }
+
+  /** alloc_page(): one order-0 frame, refcount 1. */
+  alloc(owner: OwnerId, ownerMm: number, tag: Sensitivity = 'none'): Frame {
+    if (owner === FREE) throw new ModelUsageError('cannot allocate a frame to FREE');
+    let pfn = this.freeList.pop();
+    if (pfn === undefined) {
+      if (this.nextFresh >= this.totalPages) {
+        throw new ExhaustedError('memory', `out of memory: all ${this.totalPages} frames in use`);
+      }
+      pfn = this.nextFresh++;
+    }
+    let frame = this.frames.get(pfn);
+    if (!frame) {
+      frame = { pfn, owner: FREE, ownerMm: 0, tag: 'none', noDirectMap: false, refcount: 0, gen: 0, bytes: null };
+      this.frames.set(pfn, frame);
+    }
+    const prev = frame.owner;
+    frame.owner = owner;
+    frame.ownerMm = ownerMm;
+    frame.tag = tag;
+    frame.refcount = 1;
+    this.listener?.frameOwnerChanged(frame, prev);
+    return frame;
+  }
+
+  /** Take a reference (get_page). */
+  getPage(pfn: Pfn): void {
+    const f = this.mustBeLive(pfn);
+    f.refcount++;
+  }
+
+  /** Drop a reference (put_page); the frame is freed when the last one goes. */
+  putPage(pfn: Pfn): void {
+    const f = this.mustBeLive(pfn);
+    f.refcount--;
+    if (f.refcount === 0) this.release(f);
+  }
+
+  private release(f: Frame): void {
+    const prev = f.owner;
+    f.owner = FREE;
+    f.ownerMm = 0;
+    f.tag = 'none';
+    f.noDirectMap = false;
+    f.gen++;
+    // Contents stay until someone else writes: a stale reader sees the old owner's data.
+    this.freeList.push(f.pfn);
+    this.listener?.frameOwnerChanged(f, prev);
+  }
+
+  private mustBeLive(pfn: Pfn): Frame {
+    const f = this.frames.get(pfn);
+    if (!f || f.owner === FREE) throw new ModelUsageError(`pfn ${pfn} is not allocated`);
+    return f;
+  }
+
+  write(frame: Frame, offset: number, data: Uint8Array): void {
+    if (!frame.bytes) frame.bytes = new Uint8Array(PAGE_SIZE);
+    frame.bytes.set(data, offset);
+  }
+
+  read(frame: Frame, offset: number, len: number): Uint8Array {
+    return frame.bytes ? frame.bytes.slice(offset, offset + len) : new Uint8Array(len);
+  }
+}

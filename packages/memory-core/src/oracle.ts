@@ -1,0 +1,207 @@
+import type { DirectMap } from './direct-map.ts';
+import { FREE, type Frame, type FrameListener, type PhysicalMemory, type Sensitivity } from './frames.ts';
+import type { CostLedger } from './ledger.ts';
+import type { Pfn } from './layout.ts';
+
+/** Where a kernel translation can be used from: every mm (GLOBAL) or one mm (its id). */
+export const GLOBAL_SCOPE = 0;
+
+interface FrameReach {
+  /** Global direct-map TLB entries (legitimate for a free frame, so not use-after-free). */
+  dmapTlb: number;
+  /** Other global translations (vmalloc/ioremap PTEs and their TLB entries), by frame generation. */
+  global: Map<number, number>;
+  /** mm-scoped translations (mm-local PTEs and TLB entries): mm id -> generation -> count. */
+  perMm: Map<number, Map<number, number>>;
+  exposedTag: Sensitivity | null;
+  foreign: boolean;
+  uafSince: number;
+}
+
+export interface ExposureFigures {
+  /** Guest frames (tag secret or pv) reachable through any kernel translation, page-ns. */
+  exposurePageNs: number;
+  /** The part reachable from an mm other than the owning VM's. */
+  foreignExposurePageNs: number;
+  byTag: Record<'secret' | 'pv', { exposurePageNs: number; foreignExposurePageNs: number }>;
+  staleTranslationNs: number;
+  useAfterFreeWindows: number;
+  useAfterFreeNs: number;
+  useAfterFreeAccesses: number;
+  exposedNow: number;
+  foreignExposedNow: number;
+  staleNow: number;
+}
+
+/**
+ * The safety oracle: which guest frames are reachable through kernel translations (PTEs and
+ * TLB entries, stale ones included), from which mms, integrated over simulated time; and
+ * which translations outlived the frame they pointed at (use-after-free windows).
+ */
+export class SafetyOracle implements FrameListener {
+  private readonly reach = new Map<Pfn, FrameReach>();
+  private lastNs = 0;
+  private exposed = { secret: 0, pv: 0 };
+  private foreign = { secret: 0, pv: 0 };
+  private stale = 0;
+  private openUaf = 0;
+  private readonly totals = {
+    secret: { e: 0, f: 0 },
+    pv: { e: 0, f: 0 },
+    staleNs: 0,
+    uafWindows: 0,
+    uafNs: 0,
+    uafAccesses: 0,
+  };
+
+  constructor(
+    private readonly ledger: CostLedger,
+    private readonly mem: PhysicalMemory,
+    private readonly directMap: () => DirectMap,
+  ) {}
+
+  /** Integrate every running figure up to the current simulated time. */
+  sync(): void {
+    const now = this.ledger.nowNs;
+    const dt = now - this.lastNs;
+    if (dt <= 0) return;
+    this.lastNs = now;
+    const t = this.totals;
+    t.secret.e += this.exposed.secret * dt;
+    t.secret.f += this.foreign.secret * dt;
+    t.pv.e += this.exposed.pv * dt;
+    t.pv.f += this.foreign.pv * dt;
+    t.staleNs += this.stale * dt;
+    // Open use-after-free windows accumulate while they stay open.
+    if (this.openUaf > 0) t.uafNs += this.openUaf * dt;
+  }
+
+  figures(): ExposureFigures {
+    this.sync();
+    const t = this.totals;
+    return {
+      exposurePageNs: t.secret.e + t.pv.e,
+      foreignExposurePageNs: t.secret.f + t.pv.f,
+      byTag: {
+        secret: { exposurePageNs: t.secret.e, foreignExposurePageNs: t.secret.f },
+        pv: { exposurePageNs: t.pv.e, foreignExposurePageNs: t.pv.f },
+      },
+      staleTranslationNs: t.staleNs,
+      useAfterFreeWindows: t.uafWindows,
+      useAfterFreeNs: t.uafNs,
+      useAfterFreeAccesses: t.uafAccesses,
+      exposedNow: this.exposed.secret + this.exposed.pv,
+      foreignExposedNow: this.foreign.secret + this.foreign.pv,
+      staleNow: this.stale,
+    };
+  }
+
+  private record(pfn: Pfn): FrameReach {
+    let r = this.reach.get(pfn);
+    if (!r) {
+      r = { dmapTlb: 0, global: new Map(), perMm: new Map(), exposedTag: null, foreign: false, uafSince: -1 };
+      this.reach.set(pfn, r);
+    }
+    return r;
+  }
+
+  /** A translation to pfn (made when the frame had generation gen) appeared. */
+  addRef(pfn: Pfn, scope: number, gen: number, viaDirectMap: boolean): void {
+    this.sync();
+    const r = this.record(pfn);
+    if (viaDirectMap) r.dmapTlb++;
+    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), gen, 1);
+    this.reevaluate(pfn, r);
+  }
+
+  dropRef(pfn: Pfn, scope: number, gen: number, viaDirectMap: boolean): void {
+    this.sync();
+    const r = this.record(pfn);
+    if (viaDirectMap) r.dmapTlb--;
+    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), gen, -1);
+    this.reevaluate(pfn, r);
+  }
+
+  staleChanged(delta: number): void {
+    this.sync();
+    this.stale += delta;
+  }
+
+  useAfterFreeAccess(): void {
+    this.totals.uafAccesses++;
+  }
+
+  /** Direct-map presence of pfn changed: re-derive its exposure. */
+  directMapChanged(pfn: Pfn): void {
+    this.sync();
+    const r = this.reach.get(pfn);
+    const f = this.mem.get(pfn);
+    if (!r && !(f && isGuest(f))) return;
+    this.reevaluate(pfn, this.record(pfn));
+  }
+
+  frameOwnerChanged(frame: Frame, _previous: number): void {
+    this.sync();
+    const r = this.reach.get(frame.pfn);
+    if (!r && !isGuest(frame)) return;
+    this.reevaluate(frame.pfn, this.record(frame.pfn));
+  }
+
+  private reevaluate(pfn: Pfn, r: FrameReach): void {
+    const f = this.mem.get(pfn);
+    const gen = f ? f.gen : 0;
+    let anyGlobal = r.dmapTlb > 0 || this.directMap().isPresent(pfn);
+    let oldGen = false;
+    for (const [g, n] of r.global) {
+      if (n <= 0) continue;
+      anyGlobal = true;
+      if (g < gen || (f && f.owner === FREE)) oldGen = true;
+    }
+    let anyMm = false;
+    let foreignMm = false;
+    for (const [mm, gens] of r.perMm) {
+      for (const [g, n] of gens) {
+        if (n <= 0) continue;
+        anyMm = true;
+        if (f && mm !== f.ownerMm) foreignMm = true;
+        if (g < gen || (f && f.owner === FREE)) oldGen = true;
+      }
+    }
+    // Use-after-free window: a translation made for an earlier life of the frame is alive.
+    if (oldGen && r.uafSince < 0) {
+      r.uafSince = this.lastNs;
+      this.openUaf++;
+      this.totals.uafWindows++;
+    } else if (!oldGen && r.uafSince >= 0) {
+      r.uafSince = -1;
+      this.openUaf--;
+    }
+    const tag = f && isGuest(f) && (anyGlobal || anyMm) ? (f.tag as 'secret' | 'pv') : null;
+    const foreign = tag !== null && (anyGlobal || foreignMm);
+    if (r.exposedTag) this.exposed[r.exposedTag as 'secret' | 'pv']--;
+    if (r.exposedTag && r.foreign) this.foreign[r.exposedTag as 'secret' | 'pv']--;
+    r.exposedTag = tag;
+    r.foreign = foreign;
+    if (tag) this.exposed[tag]++;
+    if (tag && foreign) this.foreign[tag]++;
+  }
+}
+
+function isGuest(f: Frame): boolean {
+  return f.owner > 0 && f.tag !== 'none';
+}
+
+function mmMap(r: FrameReach, mm: number): Map<number, number> {
+  let m = r.perMm.get(mm);
+  if (!m) {
+    m = new Map();
+    r.perMm.set(mm, m);
+  }
+  return m;
+}
+
+function bump(m: Map<number, number>, key: number, delta: number): void {
+  const v = (m.get(key) ?? 0) + delta;
+  if (v === 0) m.delete(key);
+  else m.set(key, v);
+}

@@ -1,0 +1,72 @@
+import type { CostLedger } from './ledger.ts';
+import type { Pfn } from './layout.ts';
+
+export interface Pte {
+  readonly pfn: Pfn;
+  /** Frame generation when the PTE was set (a later free makes this PTE dangle). */
+  readonly gen: number;
+}
+
+/**
+ * A sparse 4-level page table over one address range: leaf PTEs by virtual page number, and
+ * the page-table pages that hold them counted per level (PTE page per 2 MiB, PMD page per
+ * 1 GiB, PUD page per 512 GiB). Tables are kept once allocated, as vmalloc does; a per-mm
+ * table gives them back when the mm is torn down.
+ */
+export class PageTable {
+  private readonly ptes = new Map<number, Pte>();
+  private readonly tables = [new Set<number>(), new Set<number>(), new Set<number>()];
+
+  constructor(
+    readonly name: string,
+    private readonly ledger: CostLedger,
+  ) {}
+
+  get(vpn: number): Pte | undefined {
+    return this.ptes.get(vpn);
+  }
+
+  get size(): number {
+    return this.ptes.size;
+  }
+
+  get tablePages(): number {
+    return this.tables[0]!.size + this.tables[1]!.size + this.tables[2]!.size;
+  }
+
+  /** Set a leaf PTE, allocating missing table pages. Returns the previous PTE if any. */
+  set(vpn: number, pte: Pte): Pte | undefined {
+    let idx = vpn;
+    for (const level of this.tables) {
+      idx = Math.floor(idx / 512);
+      if (!level.has(idx)) {
+        level.add(idx);
+        this.ledger.charge('ptePageAlloc');
+        this.ledger.addPageTablePages(1);
+      }
+    }
+    const prev = this.ptes.get(vpn);
+    this.ptes.set(vpn, pte);
+    return prev;
+  }
+
+  clear(vpn: number): Pte | undefined {
+    const prev = this.ptes.get(vpn);
+    if (prev) this.ptes.delete(vpn);
+    return prev;
+  }
+
+  entries(): IterableIterator<[number, Pte]> {
+    return this.ptes.entries();
+  }
+
+  /** Free every table page (mm teardown). Returns the leaf PTEs that were still set. */
+  destroy(): Array<[number, Pte]> {
+    const left = [...this.ptes.entries()];
+    this.ptes.clear();
+    const pages = this.tablePages;
+    for (const level of this.tables) level.clear();
+    this.ledger.addPageTablePages(-pages);
+    return left;
+  }
+}

@@ -1,0 +1,177 @@
+import type { Cpu, ExecContext, ExecMode } from './cpu.ts';
+import { ModelUsageError } from './errors.ts';
+import type { Machine } from './machine.ts';
+import type { Mm } from './mm.ts';
+import { Prng } from './prng.ts';
+
+/** Why a thread stopped: where the kernel could be preempted, sleep, drop a lock, or wait. */
+export type YieldKind = 'preempt' | 'sleep' | 'lock-drop' | 'blocked';
+
+export interface YieldPoint {
+  readonly kind: YieldKind;
+  /** A name for the point (e.g. 'lock-drop'), used by scenarios' pauseAt. */
+  readonly label?: string;
+  /** For 'blocked': the thread can run again once this holds. */
+  readonly until?: () => boolean;
+}
+
+export type ThreadBody<R = unknown> = Generator<YieldPoint, R, void>;
+
+/**
+ * Thread kinds: a vCPU or a VMM thread (the VM's mm), another process (its own mm), a hard IRQ
+ * (atomic, in whatever mm the CPU has loaded), a kernel thread (borrows the loaded mm: lazy TLB).
+ */
+export type ThreadKind = 'vcpu' | 'host' | 'process' | 'irq' | 'kthread';
+
+export interface ThreadSpec {
+  readonly name: string;
+  readonly kind: ThreadKind;
+  readonly cpu: number;
+  /** The thread's own mm (null for irq and kthread). */
+  readonly mm: Mm | null;
+}
+
+export class SimThread {
+  cpu: Cpu;
+  /** Current execution mode; a thread raises it to 'atomic' while it holds a spinning lock. */
+  mode: ExecMode;
+  private body: ThreadBody | null = null;
+  lastYield: YieldPoint | null = null;
+  done = true;
+  result: unknown;
+
+  constructor(
+    readonly spec: ThreadSpec,
+    cpu: Cpu,
+  ) {
+    this.cpu = cpu;
+    this.mode = spec.kind === 'irq' ? 'irq' : 'process';
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get kind(): ThreadKind {
+    return this.spec.kind;
+  }
+
+  get ctx(): ExecContext {
+    return { cpu: this.cpu, mode: this.mode, who: this.spec.name };
+  }
+
+  /** Hand the thread a new piece of work (it must have finished the previous one). */
+  start(body: ThreadBody): void {
+    if (!this.done) throw new ModelUsageError(`thread ${this.name} is still running its previous work`);
+    this.body = body;
+    this.done = false;
+    this.lastYield = null;
+    this.result = undefined;
+  }
+
+  get runnable(): boolean {
+    if (this.done || !this.body) return false;
+    const y = this.lastYield;
+    return !(y?.kind === 'blocked' && y.until && !y.until());
+  }
+
+  /** Advance to the next yield point. */
+  advance(): void {
+    if (!this.body || this.done) throw new ModelUsageError(`thread ${this.name} has nothing to run`);
+    const r = this.body.next();
+    if (r.done) {
+      this.done = true;
+      this.result = r.value;
+      this.body = null;
+      this.lastYield = null;
+    } else {
+      this.lastYield = r.value;
+    }
+  }
+}
+
+/**
+ * A deterministic scheduler: threads are generators that yield wherever the kernel could be
+ * preempted, sleep or drop a lock. `runRandom` picks the next thread with a seeded PRNG;
+ * `replay` follows a schedule (a list of thread names); both record the schedule they ran.
+ */
+export class Scheduler {
+  readonly threads = new Map<string, SimThread>();
+  readonly schedule: string[] = [];
+  private readonly prng: Prng;
+
+  constructor(
+    readonly machine: Machine,
+    seed = 1,
+  ) {
+    this.prng = new Prng(seed);
+  }
+
+  spawn(spec: ThreadSpec): SimThread {
+    if (this.threads.has(spec.name)) throw new ModelUsageError(`thread ${spec.name} already exists`);
+    const t = new SimThread(spec, this.machine.cpu(spec.cpu));
+    this.threads.set(spec.name, t);
+    return t;
+  }
+
+  thread(name: string): SimThread {
+    const t = this.threads.get(name);
+    if (!t) throw new ModelUsageError(`no thread named ${name}; threads: ${[...this.threads.keys()].join(', ')}`);
+    return t;
+  }
+
+  /** Move a thread to another CPU (migration); takes effect the next time it runs. */
+  migrate(t: SimThread, cpu: number): void {
+    t.cpu = this.machine.cpu(cpu);
+  }
+
+  // Models the context switch onto the thread's CPU: a user thread loads its mm; a kernel
+  // thread keeps whatever is loaded (lazy TLB); an IRQ interrupts whatever runs there.
+  private enter(t: SimThread): void {
+    if ((t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process') && t.spec.mm) {
+      this.machine.switchMm(t.cpu, t.spec.mm);
+    }
+    t.cpu.current = t.name;
+  }
+
+  /** Run one thread to its next yield point. */
+  step(t: SimThread): void {
+    if (!t.runnable) throw new ModelUsageError(`thread ${t.name} is not runnable`);
+    this.enter(t);
+    this.schedule.push(t.name);
+    t.advance();
+  }
+
+  /** Run a thread until its work completes (other threads do not run meanwhile). */
+  runToCompletion(t: SimThread, maxSteps = 100_000): unknown {
+    for (let i = 0; i < maxSteps && !t.done; i++) {
+      if (!t.runnable) throw new ModelUsageError(`thread ${t.name} blocked with no other thread running`);
+      this.step(t);
+    }
+    if (!t.done) throw new ModelUsageError(`thread ${t.name} did not finish in ${maxSteps} steps`);
+    return t.result;
+  }
+
+  runnable(): SimThread[] {
+    return [...this.threads.values()].filter((t) => t.runnable);
+  }
+
+  /** Run until every thread is done, choosing among runnable threads at random (seeded). */
+  runRandom(maxSteps = 1_000_000): void {
+    for (let i = 0; i < maxSteps; i++) {
+      const ready = this.runnable();
+      if (ready.length === 0) {
+        const stuck = [...this.threads.values()].filter((t) => !t.done);
+        if (stuck.length > 0) throw new ModelUsageError(`deadlock: ${stuck.map((t) => t.name).join(', ')} blocked`);
+        return;
+      }
+      this.step(this.prng.pick(ready));
+    }
+    throw new ModelUsageError(`schedule did not finish in ${maxSteps} steps`);
+  }
+
+  /** Follow a recorded schedule; throws if a named thread cannot run at its turn. */
+  replay(order: readonly string[]): void {
+    for (const name of order) this.step(this.thread(name));
+  }
+}

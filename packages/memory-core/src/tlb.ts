@@ -1,0 +1,64 @@
+import type { Pfn } from './layout.ts';
+
+/** One cached translation. `asid` 0 = global (kernel G-bit) entry, else the owning mm's id (PCID). */
+export interface TlbEntry {
+  readonly key: number;
+  readonly vpn: number;
+  readonly asid: number;
+  readonly pfn: Pfn;
+  readonly gen: number;
+  readonly viaDirectMap: boolean;
+  /** Oracle scope of a kernel entry (0 global, else mm id); -1 for user entries (not tracked). */
+  readonly scope: number;
+  /** The PTE this came from was cleared or changed; the entry still translates until flushed. */
+  stale: boolean;
+}
+
+const ASID_STRIDE = 2 ** 36;
+export const tlbKey = (asid: number, vpn: number): number => asid * ASID_STRIDE + vpn;
+
+/**
+ * A CPU's TLB: a bounded cache of translations, 4 KiB granular (a simplification: real
+ * direct-map entries may cover 2 MiB or 1 GiB), FIFO replacement. Entries survive PTE changes
+ * until flushed or evicted; that is what makes stale windows observable.
+ */
+export class Tlb {
+  readonly entries = new Map<number, TlbEntry>();
+  constructor(readonly capacity: number) {}
+
+  lookup(asid: number, vpn: number): TlbEntry | undefined {
+    return this.entries.get(tlbKey(asid, vpn));
+  }
+
+  /** Insert; returns the entry evicted to make room, if any. */
+  insert(entry: TlbEntry): TlbEntry | undefined {
+    let evicted: TlbEntry | undefined;
+    if (!this.entries.has(entry.key) && this.entries.size >= this.capacity) {
+      const first = this.entries.keys().next();
+      if (!first.done) {
+        evicted = this.entries.get(first.value);
+        this.entries.delete(first.value);
+      }
+    }
+    this.entries.set(entry.key, entry);
+    return evicted;
+  }
+
+  remove(key: number): TlbEntry | undefined {
+    const e = this.entries.get(key);
+    if (e) this.entries.delete(key);
+    return e;
+  }
+
+  /** Remove entries matching the predicate; returns them. */
+  removeWhere(pred: (e: TlbEntry) => boolean): TlbEntry[] {
+    const out: TlbEntry[] = [];
+    for (const [k, e] of this.entries) {
+      if (pred(e)) {
+        out.push(e);
+        this.entries.delete(k);
+      }
+    }
+    return out;
+  }
+}
