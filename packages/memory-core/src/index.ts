@@ -11,6 +11,6 @@ export { type FaultResult, Mm, type Vma } from './mm.ts';
 export { type ExposureFigures, GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 export { PageTable, type Pte } from './page-table.ts';
 export { Prng } from './prng.ts';
-export { Scheduler, SimThread, type ThreadBody, type ThreadKind, type ThreadSpec, type YieldKind, type YieldPoint } from './scheduler.ts';
+export { runAlone, Scheduler, SimThread, type ThreadBody, type ThreadKind, type ThreadSpec, type YieldKind, type YieldPoint } from './scheduler.ts';
 export { type TlbEntry, Tlb, tlbKey } from './tlb.ts';
 export { VaRange } from './va-range.ts';

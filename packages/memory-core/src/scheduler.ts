@@ -175,3 +175,17 @@ export class Scheduler {
     for (const name of order) this.step(this.thread(name));
   }
 }
+
+/**
+ * Run a body outside any schedule, to its end: preemption and lock-drop points pass straight
+ * through; a body that would block (no other thread could ever release it) is an error.
+ */
+export function runAlone<R>(body: ThreadBody<R>): R {
+  for (;;) {
+    const r = body.next();
+    if (r.done) return r.value;
+    if (r.value.kind === 'blocked' && !(r.value.until?.() ?? true)) {
+      throw new ModelUsageError(`blocked on ${r.value.label ?? 'a lock'} with no other thread to release it`);
+    }
+  }
+}

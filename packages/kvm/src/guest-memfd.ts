@@ -1,0 +1,126 @@
+import { type ExecContext, type FaultResult, type Pfn, type Sensitivity, type ThreadBody, type SimThread, PAGE_SIZE } from '@khva/memory-core';
+import type { ErrnoResult } from './errno.ts';
+import type { Vm } from './vm.ts';
+
+export interface GmemFlags {
+  /** GUEST_MEMFD_FLAG_MMAP: the file can be mapped by the VMM (and the slot is gmem-only). */
+  readonly mmap: boolean;
+  /** GUEST_MEMFD_FLAG_NO_DIRECT_MAP: folios leave the direct map when first handed out. */
+  readonly noDirectMap: boolean;
+}
+
+/** A user mapping of the file in the VMM's mm. */
+export interface GmemUserMapping {
+  readonly hva: number;
+  readonly pgoff: number;
+  readonly pages: number;
+}
+
+/**
+ * A guest_memfd file: order-0 folios allocated on first use; with NO_DIRECT_MAP each folio is
+ * removed from the direct map lazily the first time it is handed out, and restored (without a
+ * flush) when it is freed.
+ */
+export class GuestMemfd {
+  readonly folios = new Map<number, Pfn>();
+  /** Indices whose folio is out of the direct map (folio->private bit 0 in the series). */
+  readonly zapped = new Set<number>();
+  readonly userMappings: GmemUserMapping[] = [];
+  released = false;
+
+  constructor(
+    readonly vm: Vm,
+    readonly id: number,
+    readonly sizePages: number,
+    readonly flags: GmemFlags,
+    readonly tag: Sensitivity = 'secret',
+  ) {}
+
+  get machine() {
+    return this.vm.machine;
+  }
+
+  // Models kvm_gmem_get_folio() (filemap_grab_folio + zeroing on first use) plus the series'
+  // lazy kvm_gmem_folio_zap_direct_map(): set_direct_map_valid_noflush(false) and, upstream,
+  // flush_tlb_kernel_range (skipped when kernel.flushOnZap is off, as a deployed variant does).
+  getFolio(ctx: ExecContext, index: number): Pfn | ErrnoResult {
+    if (this.released) return { errno: 'EFAULT', reason: `guest_memfd ${this.id} is released` };
+    if (!Number.isInteger(index) || index < 0 || index >= this.sizePages) {
+      return { errno: 'EFAULT', reason: `index ${index} beyond guest_memfd ${this.id} of ${this.sizePages} pages` };
+    }
+    let pfn = this.folios.get(index);
+    const m = this.machine;
+    if (pfn === undefined) {
+      const frame = m.mem.alloc(this.vm.id, this.vm.mm.id, this.tag);
+      frame.noDirectMap = this.flags.noDirectMap;
+      pfn = frame.pfn;
+      this.folios.set(index, pfn);
+      m.ledger.charge('gmemFolioAlloc');
+      this.vm.event(`gmem${this.id}: alloc index ${index} -> pfn ${pfn}`);
+    }
+    if (this.flags.noDirectMap && !this.zapped.has(index)) {
+      this.zapped.add(index);
+      m.removeFromDirectMap(pfn);
+      if (this.vm.kernel.flushOnZap) {
+        const va = m.pageAddress(pfn);
+        m.flushTlbKernelRange(ctx.cpu, va, va + PAGE_SIZE);
+      }
+      this.vm.event(`gmem${this.id}: pfn ${pfn} removed from the direct map${this.vm.kernel.flushOnZap ? ' (flushed)' : ' (no flush)'}`);
+    }
+    return pfn;
+  }
+
+  // Models kvm_gmem_fault_user_mapping(): a VMM fault on the file's user mapping.
+  faultUser(ctx: ExecContext, index: number): FaultResult {
+    const pfn = this.getFolio(ctx, index);
+    if (typeof pfn !== 'number') return { error: 'EFAULT', reason: pfn.reason };
+    this.machine.ledger.charge('faultShmem');
+    return { pfn, gen: this.machine.mem.get(pfn)?.gen ?? 0 };
+  }
+
+  // Models kvm_gmem_free_folio(): restore the direct-map PTE (no flush), then free the page.
+  private freeFolio(index: number): void {
+    const pfn = this.folios.get(index);
+    if (pfn === undefined) return;
+    const m = this.machine;
+    if (this.zapped.delete(index)) m.restoreToDirectMap(pfn);
+    this.folios.delete(index);
+    m.mem.putPage(pfn);
+    m.ledger.charge('pageFree');
+    this.vm.event(`gmem${this.id}: free index ${index} pfn ${pfn}`);
+  }
+
+  // Models kvm_gmem_punch_hole(): invalidate begin, truncate (which unmaps the VMM's mappings of
+  // the range through the mmu notifier, then frees the folios), invalidate end.
+  *punchHole(t: SimThread, index: number, pages: number): ThreadBody<ErrnoResult | 0> {
+    if (!Number.isInteger(index) || !Number.isInteger(pages) || pages < 1 || index < 0 || index + pages > this.sizePages) {
+      return { errno: 'EINVAL', reason: `punch-hole [${index}, ${index + pages}) outside the file of ${this.sizePages} pages` };
+    }
+    yield* this.vm.gmemInvalidateBegin(t, this, index, index + pages);
+    yield { kind: 'preempt', label: 'gmem-invalidate-begun' };
+    yield* this.unmapUserRange(t, index, index + pages);
+    for (let i = index; i < index + pages; i++) this.freeFolio(i);
+    this.vm.gmemInvalidateEnd(this, index, index + pages);
+    return 0;
+  }
+
+  // Models kvm_gmem_release(): the whole file goes (VM teardown or last fd closed).
+  *release(t: SimThread): ThreadBody<void> {
+    if (this.released) return;
+    yield* this.vm.gmemInvalidateBegin(t, this, 0, this.sizePages);
+    for (const i of [...this.folios.keys()]) this.freeFolio(i);
+    this.vm.gmemInvalidateEnd(this, 0, this.sizePages);
+    this.released = true;
+  }
+
+  /** unmap_mapping_range() over the file range: each VMM mapping goes through the mmu notifier. */
+  private *unmapUserRange(t: SimThread, first: number, end: number): ThreadBody<void> {
+    for (const um of this.userMappings) {
+      const lo = Math.max(first, um.pgoff);
+      const hi = Math.min(end, um.pgoff + um.pages);
+      if (lo >= hi) continue;
+      const start = um.hva + (lo - um.pgoff) * PAGE_SIZE;
+      yield* this.vm.zapUserRange(t, start, start + (hi - lo) * PAGE_SIZE, false);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { Machine, type MachineOptions, ModelUsageError, runAlone, Scheduler, type SimThread } from '@khva/memory-core';
+import { defaultKernelOptions, type KernelOptions } from './kernel-options.ts';
+import { Vm } from './vm.ts';
+
+export interface KvmOptions {
+  readonly machine: Machine | MachineOptions;
+  readonly kernel?: Partial<KernelOptions>;
+  readonly seed?: number;
+}
+
+/** The host: one machine, one scheduler, the kernel variant being modelled, and its VMs. */
+export class Kvm {
+  readonly machine: Machine;
+  readonly scheduler: Scheduler;
+  readonly kernel: KernelOptions;
+  readonly vms = new Map<number, Vm>();
+  private nextVm = 1;
+  private housekeeping: SimThread | null = null;
+
+  constructor(options: KvmOptions) {
+    this.machine = options.machine instanceof Machine ? options.machine : new Machine(options.machine);
+    this.scheduler = new Scheduler(this.machine, options.seed ?? 1);
+    this.kernel = { ...defaultKernelOptions, ...options.kernel };
+  }
+
+  // Models KVM_CREATE_VM from a fresh VMM process: the VM gets that process's mm.
+  createVm(name = `vm${this.nextVm}`): Vm {
+    const id = this.nextVm++;
+    const vm = new Vm(this.machine, id, name, this.machine.createMm(name), this.kernel);
+    this.vms.set(id, vm);
+    return vm;
+  }
+
+  /** A kernel thread for work that belongs to no user thread (teardown, setup). */
+  kthread(): SimThread {
+    if (!this.housekeeping) {
+      this.housekeeping = this.scheduler.spawn({ name: 'kvm-housekeeping', kind: 'kthread', cpu: 0, mm: null });
+    }
+    return this.housekeeping;
+  }
+
+  // Models VM teardown (kvm_destroy_vm then the VMM's exit): guest_memfd files are released
+  // (folios restored to the direct map and freed), the VMM's memory unmapped and freed, the mm
+  // torn down with its page tables. Caches must have been deactivated first, as vCPU teardown does.
+  destroyVm(vm: Vm): void {
+    if (!vm.alive) return;
+    if (vm.gpcList.size > 0) {
+      throw new ModelUsageError(`${vm.name}: ${vm.gpcList.size} caches still active; deactivate them first`);
+    }
+    const t = this.kthread();
+    for (const f of vm.gmemFiles) runAlone(f.release(t));
+    for (const vma of [...vm.mm.vmas]) {
+      runAlone(vm.munmap(t, vma.start, (vma.end - vma.start) / 4096));
+    }
+    vm.memslots.slots.clear();
+    this.machine.destroyMm(vm.mm);
+    vm.alive = false;
+    this.vms.delete(vm.id);
+  }
+}

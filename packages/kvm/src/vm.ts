@@ -1,0 +1,426 @@
+import {
+  type ExecContext,
+  type Machine,
+  type Mm,
+  ModelUsageError,
+  PAGE_SIZE,
+  type Pfn,
+  type Sensitivity,
+  type SimThread,
+  type ThreadBody,
+  type Va,
+  type Vma,
+  vpnOf,
+} from '@khva/memory-core';
+import type { ErrnoResult } from './errno.ts';
+import { type GmemFlags, GuestMemfd } from './guest-memfd.ts';
+import type { KernelOptions } from './kernel-options.ts';
+import {
+  type Backing,
+  GEN_UPDATE_IN_PROGRESS,
+  isGmemOnly,
+  KVM_ADDRESS_SPACE_NUM,
+  type Memslot,
+  Memslots,
+} from './memslots.ts';
+
+/** What invalidation calls on each registered cache (gfn_to_pfn_cache_invalidate_start's walk). */
+export interface InvalidationSubscriber {
+  invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<void>;
+}
+
+export interface MemslotSpec {
+  readonly slot: number;
+  readonly gfn: number;
+  readonly pages: number;
+  readonly backing: Backing;
+  /** userspace_addr (for gmem: where the VMM maps the file, if it does). */
+  readonly hva: Va;
+  /** guest_memfd flags (gmem backing only). */
+  readonly gmemFlags?: GmemFlags;
+  /** The VMM has the gmem file mapped at hva (default: true when the file allows mmap). */
+  readonly vmmMapped?: boolean;
+  /** Sensitivity of the slot's pages (default: secret for gmem, none for anon VMM memory). */
+  readonly sensitivity?: Sensitivity;
+}
+
+export interface Vcpu {
+  readonly id: number;
+  readonly thread: string;
+}
+
+/**
+ * A VM: one mm (the VMM process), memslots with a generation, guest_memfd files, the
+ * invalidation state the gpc reads (mmu_invalidate_seq, mmu_invalidate_in_progress and the
+ * active-invalidation count) and the list of caches invalidation walks.
+ */
+export class Vm {
+  readonly memslots = new Memslots();
+  mmuInvalidateSeq = 0;
+  mmuInvalidateInProgress = 0;
+  /** mn_active_invalidate_count (active_invalidate_count after the RFC v2/v3 rename). */
+  activeInvalidateCount = 0;
+  /** Threads inside a kvm->srcu read section. */
+  srcuReaders = 0;
+  readonly gpcList = new Set<InvalidationSubscriber>();
+  readonly gmemFiles: GuestMemfd[] = [];
+  readonly vcpus: Vcpu[] = [];
+  /** Ordered record of invalidation and page life events, when enabled. */
+  events: string[] | null = null;
+  alive = true;
+  private nextGmem = 0;
+
+  constructor(
+    readonly machine: Machine,
+    readonly id: number,
+    readonly name: string,
+    readonly mm: Mm,
+    readonly kernel: KernelOptions,
+  ) {}
+
+  event(e: string): void {
+    this.events?.push(e);
+  }
+
+  // ---- memory the VMM owns ----------------------------------------------------------------
+
+  /** mmap(MAP_ANONYMOUS) in the VMM: pages are allocated on first fault. */
+  mapAnon(hva: Va, pages: number, tag: Sensitivity = 'none'): Vma {
+    const vma = this.anonVma(hva, hva + pages * PAGE_SIZE, tag);
+    this.mm.addVma(vma);
+    return vma;
+  }
+
+  private anonVma(start: Va, end: Va, tag: Sensitivity): Vma {
+    const vm = this;
+    return {
+      start,
+      end,
+      name: `anon@${start.toString(16)}`,
+      gupAllowed: true,
+      fault() {
+        const f = vm.machine.mem.alloc(vm.id, vm.mm.id, tag);
+        vm.machine.ledger.charge('faultAnon');
+        return { pfn: f.pfn, gen: f.gen };
+      },
+    };
+  }
+
+  createGmem(pages: number, flags: GmemFlags, tag: Sensitivity = 'secret'): GuestMemfd {
+    const f = new GuestMemfd(this, this.nextGmem++, pages, flags, tag);
+    this.gmemFiles.push(f);
+    return f;
+  }
+
+  /** mmap() of a guest_memfd file into the VMM (only with GUEST_MEMFD_FLAG_MMAP). */
+  mapGmem(file: GuestMemfd, hva: Va, pgoff: number, pages: number): Vma {
+    if (!file.flags.mmap) throw new ModelUsageError(`guest_memfd ${file.id} was created without MMAP`);
+    const vma = this.gmemVma(file, hva, hva + pages * PAGE_SIZE, pgoff);
+    this.mm.addVma(vma);
+    file.userMappings.push({ hva, pgoff, pages });
+    return vma;
+  }
+
+  private gmemVma(file: GuestMemfd, start: Va, end: Va, pgoff: number): Vma {
+    const vm = this;
+    return {
+      start,
+      end,
+      name: `gmem${file.id}@${start.toString(16)}`,
+      // The series marks no-direct-map gmem VMAs so that GUP refuses them.
+      gupAllowed: !file.flags.noDirectMap,
+      fault(va: Va) {
+        const ctx = vm.currentCtx ?? vm.defaultCtx();
+        return file.faultUser(ctx, pgoff + (va - start) / PAGE_SIZE);
+      },
+    };
+  }
+
+  /** The context of the thread currently calling into the VM (set around operations). */
+  currentCtx: ExecContext | null = null;
+
+  private defaultCtx(): ExecContext {
+    return { cpu: this.machine.cpus[0]!, mode: 'process', who: this.name };
+  }
+
+  // ---- memslots ---------------------------------------------------------------------------
+
+  // Models KVM_SET_USER_MEMORY_REGION2 (kvm_set_memslot): create, move (gfn) or delete a slot.
+  // Delete and move publish an invalid copy first, then the final set: two swaps.
+  *setMemslot(t: SimThread, spec: MemslotSpec): ThreadBody<ErrnoResult | 0> {
+    const err = this.checkSpec(spec);
+    if (err) return err;
+    const old = this.memslots.slots.get(spec.slot);
+    if (old) {
+      // A move: only the base gfn may change, as the kernel requires.
+      if (old.npages !== spec.pages || old.userspaceAddr !== spec.hva || old.backing !== spec.backing) {
+        return { errno: 'EINVAL', reason: `slot ${spec.slot}: only the gfn of an existing slot can change` };
+      }
+      if (old.baseGfn === spec.gfn) return 0;
+      yield* this.swapMemslots(t, () => this.memslots.slots.set(old.id, { ...old, invalid: true }));
+      yield* this.swapMemslots(t, () => this.memslots.slots.set(old.id, { ...old, baseGfn: spec.gfn, invalid: false }));
+      this.event(`memslot ${spec.slot}: moved to gfn ${spec.gfn}`);
+      return 0;
+    }
+    let gmem: GuestMemfd | null = null;
+    if (spec.backing === 'gmem') {
+      const flags = spec.gmemFlags ?? { mmap: false, noDirectMap: false };
+      gmem = this.createGmem(spec.pages, flags, spec.sensitivity ?? 'secret');
+      if (flags.mmap && (spec.vmmMapped ?? true)) this.mapGmem(gmem, spec.hva, 0, spec.pages);
+    }
+    if (!gmem || !gmem.flags.mmap) {
+      // The VMM's own memory at userspace_addr (for a gmem slot without MMAP, its shared view).
+      if (!this.mm.findVma(spec.hva)) this.mapAnon(spec.hva, spec.pages, spec.sensitivity ?? 'none');
+    }
+    const slot: Memslot = {
+      id: spec.slot,
+      baseGfn: spec.gfn,
+      npages: spec.pages,
+      userspaceAddr: spec.hva,
+      backing: spec.backing,
+      gmem,
+      gmemPgoff: 0,
+      invalid: false,
+    };
+    yield* this.swapMemslots(t, () => this.memslots.slots.set(slot.id, slot));
+    this.event(`memslot ${spec.slot}: created (${spec.backing})`);
+    return 0;
+  }
+
+  *deleteMemslot(t: SimThread, id: number): ThreadBody<ErrnoResult | 0> {
+    const old = this.memslots.slots.get(id);
+    if (!old) return { errno: 'EINVAL', reason: `slot ${id} does not exist` };
+    yield* this.swapMemslots(t, () => this.memslots.slots.set(id, { ...old, invalid: true }));
+    yield* this.swapMemslots(t, () => this.memslots.slots.delete(id));
+    this.event(`memslot ${id}: deleted`);
+    return 0;
+  }
+
+  private checkSpec(spec: MemslotSpec): ErrnoResult | null {
+    if (!Number.isInteger(spec.pages) || spec.pages < 1) return { errno: 'EINVAL', reason: 'pages must be >= 1' };
+    if (spec.hva % PAGE_SIZE !== 0) return { errno: 'EINVAL', reason: 'hva must be page aligned' };
+    for (const s of this.memslots.slots.values()) {
+      if (s.id === spec.slot) continue;
+      if (spec.gfn < s.baseGfn + s.npages && s.baseGfn < spec.gfn + spec.pages) {
+        return { errno: 'EEXIST', reason: `gfn range overlaps slot ${s.id}` };
+      }
+    }
+    return null;
+  }
+
+  // Models kvm_swap_active_memslots(): wait for in-flight mmu-notifier invalidations, publish,
+  // expose generation|IN_PROGRESS during synchronize_srcu, then the final generation (+2 on x86).
+  private *swapMemslots(t: SimThread, publish: () => void): ThreadBody<void> {
+    while (this.activeInvalidateCount > 0) {
+      yield { kind: 'blocked', label: 'memslot-swap-wait', until: () => this.activeInvalidateCount === 0 };
+    }
+    const gen = this.memslots.generation;
+    publish();
+    this.memslots.generation = gen + GEN_UPDATE_IN_PROGRESS;
+    this.machine.ledger.charge('memslotUpdate');
+    yield { kind: 'sleep', label: 'synchronize-srcu' };
+    while (this.srcuReaders > 0) yield { kind: 'blocked', label: 'srcu', until: () => this.srcuReaders === 0 };
+    this.memslots.generation = gen + KVM_ADDRESS_SPACE_NUM;
+    void t;
+  }
+
+  // ---- invalidation -----------------------------------------------------------------------
+
+  // Models kvm_mmu_notifier_invalidate_range_start(): raise the active count, invalidate the
+  // caches (before mmu_lock), then kvm_mmu_invalidate_begin if a memslot overlaps the range.
+  *mmuNotifierInvalidateRangeStart(t: SimThread, start: Va, end: Va): ThreadBody<void> {
+    this.activeInvalidateCount++;
+    this.machine.ledger.charge('mmuNotifierRange');
+    this.event(`mmu-notifier start [${start.toString(16)}, ${end.toString(16)})`);
+    for (const c of [...this.gpcList]) yield* c.invalidateStart(t, start, end);
+    if (this.memslots.overlapsHva(start, end)) this.mmuInvalidateInProgress++;
+  }
+
+  // Models kvm_mmu_notifier_invalidate_range_end(): bump the sequence (only if a memslot
+  // overlaps), then drop the active count.
+  mmuNotifierInvalidateRangeEnd(start: Va, end: Va): void {
+    if (this.memslots.overlapsHva(start, end)) {
+      this.mmuInvalidateSeq++;
+      this.mmuInvalidateInProgress--;
+    }
+    this.activeInvalidateCount--;
+    this.event(`mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
+  }
+
+  /** The hva ranges through which the VM's memslots see a range of a gmem file. */
+  private gmemHvaRanges(file: GuestMemfd, first: number, end: number): Array<[Va, Va]> {
+    const out: Array<[Va, Va]> = [];
+    for (const s of this.memslots.slots.values()) {
+      if (s.gmem !== file) continue;
+      const lo = Math.max(first, s.gmemPgoff);
+      const hi = Math.min(end, s.gmemPgoff + s.npages);
+      if (lo < hi) out.push([s.userspaceAddr + (lo - s.gmemPgoff) * PAGE_SIZE, s.userspaceAddr + (hi - s.gmemPgoff) * PAGE_SIZE]);
+    }
+    return out;
+  }
+
+  // Models kvm_gmem_invalidate_begin(): kvm_mmu_invalidate_begin for bound slots; with the
+  // RFC v2/v3 hook (kernel.gmemInvalidation) also the active count and the gpc walk by hva.
+  *gmemInvalidateBegin(t: SimThread, file: GuestMemfd, first: number, end: number): ThreadBody<void> {
+    const ranges = this.gmemHvaRanges(file, first, end);
+    this.event(`gmem${file.id}: invalidate begin [${first}, ${end})`);
+    if (this.kernel.gmemInvalidation) {
+      this.activeInvalidateCount++;
+      for (const [s, e] of ranges) for (const c of [...this.gpcList]) yield* c.invalidateStart(t, s, e);
+    }
+    if (ranges.length > 0) this.mmuInvalidateInProgress++;
+  }
+
+  // Models kvm_gmem_invalidate_end(): bump mmu_invalidate_seq, drop the counts.
+  gmemInvalidateEnd(file: GuestMemfd, first: number, end: number): void {
+    if (this.gmemHvaRanges(file, first, end).length > 0) {
+      this.mmuInvalidateSeq++;
+      this.mmuInvalidateInProgress--;
+    }
+    if (this.kernel.gmemInvalidation) this.activeInvalidateCount--;
+    this.event(`gmem${file.id}: invalidate end [${first}, ${end})`);
+  }
+
+  // Zap the VMM's user PTEs in [start, end) inside one notifier start/end, flush the mm's TLB
+  // entries (flush_tlb_mm_range), and free anonymous pages (gmem folios are freed by truncation).
+  *zapUserRange(t: SimThread, start: Va, end: Va, freeAnon: boolean): ThreadBody<Pfn[]> {
+    yield* this.mmuNotifierInvalidateRangeStart(t, start, end);
+    yield { kind: 'preempt', label: 'mmu-notifier-started' };
+    const m = this.machine;
+    const zapped: Pfn[] = [];
+    for (let va = start; va < end; va += PAGE_SIZE) {
+      const pte = m.unmapUser(this.mm, va);
+      if (pte) zapped.push(pte.pfn);
+    }
+    if (zapped.length > 0) m.flushTlbMm(t.cpu, this.mm, start, end);
+    this.mmuNotifierInvalidateRangeEnd(start, end);
+    if (freeAnon) {
+      for (const pfn of zapped) {
+        m.mem.putPage(pfn);
+        m.ledger.charge('pageFree');
+        this.event(`free pfn ${pfn}`);
+      }
+    }
+    return zapped;
+  }
+
+  // Models munmap() of VMM memory: the mmu notifier runs around the zap; pages are freed.
+  *munmap(t: SimThread, hva: Va, pages: number): ThreadBody<ErrnoResult | 0> {
+    if (hva % PAGE_SIZE !== 0 || !Number.isInteger(pages) || pages < 1) {
+      return { errno: 'EINVAL', reason: 'munmap needs a page-aligned hva and pages >= 1' };
+    }
+    const end = hva + pages * PAGE_SIZE;
+    const hit = this.mm.vmas.filter((v) => v.start < end && hva < v.end);
+    for (const v of hit) {
+      this.mm.removeVma(v);
+      // Keep what lies outside the range (the kernel splits the VMA).
+      if (v.start < hva) this.mm.addVma(this.splitVma(v, v.start, hva));
+      if (v.end > end) this.mm.addVma(this.splitVma(v, end, v.end));
+    }
+    yield* this.zapUserRange(t, hva, end, true);
+    return 0;
+  }
+
+  private splitVma(v: Vma, start: Va, end: Va): Vma {
+    return { ...v, start, end, name: `${v.name}+${(start - v.start).toString(16)}`, fault: (va: Va) => v.fault(va) };
+  }
+
+  // Models migrating one anonymous page (migrate_pages via the notifier): a new frame takes the
+  // contents, the old one is freed after the PTE switch.
+  *migratePage(t: SimThread, hva: Va): ThreadBody<ErrnoResult | 0> {
+    const va = hva - (hva % PAGE_SIZE);
+    const vma = this.mm.findVma(va);
+    if (!vma) return { errno: 'EFAULT', reason: `no VMA at ${va.toString(16)}` };
+    if (!vma.name.startsWith('anon')) return { errno: 'EBUSY', reason: 'guest_memfd folios are not migratable' };
+    const m = this.machine;
+    const old = this.mm.userPt.get(vpnOf(va));
+    if (!old) return { errno: 'EFAULT', reason: 'page not present' };
+    yield* this.mmuNotifierInvalidateRangeStart(t, va, va + PAGE_SIZE);
+    yield { kind: 'preempt', label: 'mmu-notifier-started' };
+    const oldFrame = m.mem.get(old.pfn)!;
+    const fresh = m.mem.alloc(oldFrame.owner, oldFrame.ownerMm, oldFrame.tag);
+    if (oldFrame.bytes) fresh.bytes = oldFrame.bytes.slice();
+    m.unmapUser(this.mm, va);
+    m.flushTlbMm(t.cpu, this.mm, va, va + PAGE_SIZE);
+    m.mapUser(this.mm, va, fresh.pfn);
+    this.mmuNotifierInvalidateRangeEnd(va, va + PAGE_SIZE);
+    m.mem.putPage(old.pfn);
+    this.event(`migrate ${va.toString(16)}: pfn ${old.pfn} -> ${fresh.pfn}`);
+    return 0;
+  }
+
+  // ---- translation ------------------------------------------------------------------------
+
+  // Models hva_to_pfn() (GUP, always for write): faults the page in from process context and
+  // takes a page reference. No-direct-map gmem mappings are refused, as the series makes GUP do.
+  hvaToPfn(ctx: ExecContext, uhva: Va): Pfn | ErrnoResult {
+    const va = uhva - (uhva % PAGE_SIZE);
+    const vma = this.mm.findVma(va);
+    if (!vma) return { errno: 'EFAULT', reason: `no VMA at ${uhva.toString(16)}` };
+    if (!vma.gupAllowed) return { errno: 'EFAULT', reason: 'GUP refused: no-direct-map guest_memfd mapping' };
+    const m = this.machine;
+    let pte = this.mm.userPt.get(vpnOf(va));
+    if (!pte) {
+      if (ctx.mode !== 'process') return { errno: 'EFAULT', reason: 'cannot fault in atomic context' };
+      this.currentCtx = ctx;
+      const r = vma.fault(va);
+      this.currentCtx = null;
+      if ('error' in r) return { errno: r.error, reason: r.reason };
+      m.mapUser(this.mm, va, r.pfn);
+      pte = this.mm.userPt.get(vpnOf(va))!;
+    }
+    m.mem.getPage(pte.pfn);
+    m.ledger.charge('gupFast');
+    return pte.pfn;
+  }
+
+  // Models kvm_gmem_get_pfn(): the slot's file folio for gfn, allocated and (with NO_DIRECT_MAP)
+  // zapped from the direct map on first use; returns with a page reference held.
+  gmemGetPfn(ctx: ExecContext, slot: Memslot, gfn: number): Pfn | ErrnoResult {
+    if (!slot.gmem) return { errno: 'EFAULT', reason: `slot ${slot.id} has no guest_memfd` };
+    const pfn = slot.gmem.getFolio(ctx, gfn - slot.baseGfn + slot.gmemPgoff);
+    if (typeof pfn !== 'number') return pfn;
+    this.machine.mem.getPage(pfn);
+    this.machine.ledger.charge('gmemGetPfn');
+    return pfn;
+  }
+
+  /** Drop a reference taken by hvaToPfn/gmemGetPfn (kvm_release_page_*). */
+  releasePage(pfn: Pfn): void {
+    this.machine.mem.putPage(pfn);
+  }
+
+  /** Private gfns (KVM_SET_MEMORY_ATTRIBUTES with PRIVATE). */
+  readonly privateGfns = new Set<number>();
+
+  /** A gpc for gfn must take its pfn from guest_memfd (gmem-only slot or private gfn). */
+  usesGmem(slot: Memslot | null, gfn: number): boolean {
+    return slot !== null && slot.gmem !== null && (isGmemOnly(slot) || this.privateGfns.has(gfn));
+  }
+
+  // Models kvm_vm_set_mem_attributes() as RFC v2/v3 hook it: caches covering the range are
+  // invalidated by hva under the active count, then the secondary MMU is invalidated.
+  *setMemoryAttributes(t: SimThread, gfn: number, pages: number, toPrivate: boolean): ThreadBody<0> {
+    const ranges: Array<[Va, Va]> = [];
+    for (let g = gfn; g < gfn + pages; g++) {
+      const s = this.memslots.gfnToMemslot(g);
+      const hva = this.memslots.gfnToHva(s, g);
+      if (hva >= 0) ranges.push([hva, hva + PAGE_SIZE]);
+    }
+    if (this.kernel.gmemInvalidation) {
+      this.activeInvalidateCount++;
+      for (const [s, e] of ranges) for (const c of [...this.gpcList]) yield* c.invalidateStart(t, s, e);
+    }
+    if (ranges.length > 0) this.mmuInvalidateInProgress++;
+    for (let g = gfn; g < gfn + pages; g++) {
+      if (toPrivate) this.privateGfns.add(g);
+      else this.privateGfns.delete(g);
+    }
+    if (ranges.length > 0) {
+      this.mmuInvalidateSeq++;
+      this.mmuInvalidateInProgress--;
+    }
+    if (this.kernel.gmemInvalidation) this.activeInvalidateCount--;
+    return 0;
+  }
+}
