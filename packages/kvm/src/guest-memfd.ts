@@ -40,24 +40,40 @@ export class GuestMemfd {
     return this.vm.machine;
   }
 
-  // Models kvm_gmem_get_folio() (filemap_grab_folio + zeroing on first use) plus the series'
-  // lazy kvm_gmem_folio_zap_direct_map(): set_direct_map_valid_noflush(false) and, upstream,
-  // flush_tlb_kernel_range (skipped when kernel.flushOnZap is off, as a deployed variant does).
-  getFolio(ctx: ExecContext, index: number): Pfn | ErrnoResult {
+  // Models kvm_gmem_get_folio(): filemap_grab_folio, a never-used folio reads as zeroes. Unlike the
+  // kernel there are no large folios and no per-folio lock: the model serialises the whole call.
+  private grabFolio(index: number): Pfn {
+    let pfn = this.folios.get(index);
+    if (pfn !== undefined) return pfn;
+    const m = this.machine;
+    const frame = m.mem.alloc(this.vm.id, this.vm.mm.id, this.tag);
+    frame.noDirectMap = this.flags.noDirectMap;
+    // A reused frame keeps its previous owner's bytes in memory-core: clear them (sparse zeroes).
+    frame.bytes = null;
+    pfn = frame.pfn;
+    this.folios.set(index, pfn);
+    m.ledger.charge('gmemFolioAlloc');
+    this.vm.event(`gmem${this.id}: alloc index ${index} -> pfn ${pfn}`);
+    return pfn;
+  }
+
+  private checkIndex(index: number): ErrnoResult | null {
     if (this.released) return { errno: 'EFAULT', reason: `guest_memfd ${this.id} is released` };
     if (!Number.isInteger(index) || index < 0 || index >= this.sizePages) {
       return { errno: 'EFAULT', reason: `index ${index} beyond guest_memfd ${this.id} of ${this.sizePages} pages` };
     }
-    let pfn = this.folios.get(index);
+    return null;
+  }
+
+  // Models kvm_gmem_get_folio() followed by the series' lazy kvm_gmem_folio_zap_direct_map(), as
+  // kvm_gmem_get_pfn() and kvm_gmem_fault_user_mapping() do when they hand a folio out:
+  // set_direct_map_valid_noflush(false) then, upstream, flush_tlb_kernel_range (skipped when
+  // kernel.flushOnZap is off, as a deployed variant does). No arch prepare hook is modelled.
+  getFolio(ctx: ExecContext, index: number): Pfn | ErrnoResult {
+    const err = this.checkIndex(index);
+    if (err) return err;
+    const pfn = this.grabFolio(index);
     const m = this.machine;
-    if (pfn === undefined) {
-      const frame = m.mem.alloc(this.vm.id, this.vm.mm.id, this.tag);
-      frame.noDirectMap = this.flags.noDirectMap;
-      pfn = frame.pfn;
-      this.folios.set(index, pfn);
-      m.ledger.charge('gmemFolioAlloc');
-      this.vm.event(`gmem${this.id}: alloc index ${index} -> pfn ${pfn}`);
-    }
     if (this.flags.noDirectMap && !this.zapped.has(index)) {
       this.zapped.add(index);
       m.removeFromDirectMap(pfn);
@@ -65,9 +81,22 @@ export class GuestMemfd {
         const va = m.pageAddress(pfn);
         m.flushTlbKernelRange(ctx.cpu, va, va + PAGE_SIZE);
       }
-      this.vm.event(`gmem${this.id}: pfn ${pfn} removed from the direct map${this.vm.kernel.flushOnZap ? ' (flushed)' : ' (no flush)'}`);
+      this.vm.event(
+        `gmem${this.id}: pfn ${pfn} removed from the direct map${this.vm.kernel.flushOnZap ? ' (flushed)' : ' (no flush)'}`,
+      );
     }
     return pfn;
+  }
+
+  // Models kvm_gmem_allocate() (fallocate without PUNCH_HOLE): folios are allocated but not handed
+  // out, so even with NO_DIRECT_MAP they stay in the direct map until first use.
+  allocate(index: number, pages: number): ErrnoResult | 0 {
+    if (!Number.isInteger(index) || !Number.isInteger(pages) || pages < 1 || index < 0 || index + pages > this.sizePages) {
+      return { errno: 'EINVAL', reason: `fallocate [${index}, ${index + pages}) outside the file of ${this.sizePages} pages` };
+    }
+    if (this.released) return { errno: 'EFAULT', reason: `guest_memfd ${this.id} is released` };
+    for (let i = index; i < index + pages; i++) this.grabFolio(i);
+    return 0;
   }
 
   // Models kvm_gmem_fault_user_mapping(): a VMM fault on the file's user mapping.
@@ -96,20 +125,20 @@ export class GuestMemfd {
     if (!Number.isInteger(index) || !Number.isInteger(pages) || pages < 1 || index < 0 || index + pages > this.sizePages) {
       return { errno: 'EINVAL', reason: `punch-hole [${index}, ${index + pages}) outside the file of ${this.sizePages} pages` };
     }
-    yield* this.vm.gmemInvalidateBegin(t, this, index, index + pages);
+    const inv = yield* this.vm.gmemInvalidateBegin(t, this, index, index + pages);
     yield { kind: 'preempt', label: 'gmem-invalidate-begun' };
     yield* this.unmapUserRange(t, index, index + pages);
     for (let i = index; i < index + pages; i++) this.freeFolio(i);
-    this.vm.gmemInvalidateEnd(this, index, index + pages);
+    this.vm.gmemInvalidateEnd(inv);
     return 0;
   }
 
   // Models kvm_gmem_release(): the whole file goes (VM teardown or last fd closed).
   *release(t: SimThread): ThreadBody<void> {
     if (this.released) return;
-    yield* this.vm.gmemInvalidateBegin(t, this, 0, this.sizePages);
+    const inv = yield* this.vm.gmemInvalidateBegin(t, this, 0, this.sizePages);
     for (const i of [...this.folios.keys()]) this.freeFolio(i);
-    this.vm.gmemInvalidateEnd(this, 0, this.sizePages);
+    this.vm.gmemInvalidateEnd(inv);
     this.released = true;
   }
 
@@ -120,7 +149,7 @@ export class GuestMemfd {
       const hi = Math.min(end, um.pgoff + um.pages);
       if (lo >= hi) continue;
       const start = um.hva + (lo - um.pgoff) * PAGE_SIZE;
-      yield* this.vm.zapUserRange(t, start, start + (hi - lo) * PAGE_SIZE, false);
+      yield* this.vm.zapUserRange(t, start, start + (hi - lo) * PAGE_SIZE);
     }
   }
 }

@@ -13,4 +13,7 @@ export {
   type Memslot,
   Memslots,
 } from './memslots.ts';
-export { type InvalidationSubscriber, type MemslotSpec, type Vcpu, Vm } from './vm.ts';
+export {
+  type GmemInvalidation,
+  type InflightInvalidation,
+  type InvalidationSubscriber, type MemslotSpec, type Vcpu, Vm } from './vm.ts';

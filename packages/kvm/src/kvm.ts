@@ -1,4 +1,12 @@
-import { Machine, type MachineOptions, ModelUsageError, runAlone, Scheduler, type SimThread } from '@khva/memory-core';
+import {
+  Machine,
+  type MachineOptions,
+  ModelUsageError,
+  PAGE_SIZE,
+  runAlone,
+  Scheduler,
+  type SimThread,
+} from '@khva/memory-core';
 import { defaultKernelOptions, type KernelOptions } from './kernel-options.ts';
 import { Vm } from './vm.ts';
 
@@ -39,19 +47,21 @@ export class Kvm {
     return this.housekeeping;
   }
 
-  // Models VM teardown (kvm_destroy_vm then the VMM's exit): guest_memfd files are released
-  // (folios restored to the direct map and freed), the VMM's memory unmapped and freed, the mm
-  // torn down with its page tables. Caches must have been deactivated first, as vCPU teardown does.
+  // Models VM teardown (the VMM's exit_mmap, then kvm_destroy_vm and the last fput of each
+  // guest_memfd): the VMM's memory is unmapped (anonymous pages freed), then the files are
+  // released (folios restored to the direct map and freed; a mapped file cannot be released, so
+  // this comes second), the mm torn down with its page tables. Caches must have been deactivated
+  // first, as vCPU teardown does. Unlike the kernel, runs as one step on a housekeeping kthread.
   destroyVm(vm: Vm): void {
     if (!vm.alive) return;
     if (vm.gpcList.size > 0) {
       throw new ModelUsageError(`${vm.name}: ${vm.gpcList.size} caches still active; deactivate them first`);
     }
     const t = this.kthread();
-    for (const f of vm.gmemFiles) runAlone(f.release(t));
     for (const vma of [...vm.mm.vmas]) {
-      runAlone(vm.munmap(t, vma.start, (vma.end - vma.start) / 4096));
+      runAlone(vm.munmap(t, vma.start, (vma.end - vma.start) / PAGE_SIZE));
     }
+    for (const f of vm.gmemFiles) runAlone(f.release(t));
     vm.memslots.slots.clear();
     this.machine.destroyMm(vm.mm);
     vm.alive = false;

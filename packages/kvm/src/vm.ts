@@ -44,6 +44,25 @@ export interface MemslotSpec {
   readonly sensitivity?: Sensitivity;
 }
 
+export interface InflightInvalidation {
+  readonly start: Va;
+  readonly end: Va;
+  readonly source: 'mmu-notifier' | 'gmem' | 'attributes';
+  /** The source invalidates caches (false for guest_memfd without kernel.gmemInvalidation). */
+  readonly reachesGpc: boolean;
+}
+
+/** What a guest_memfd invalidation begin decided, handed to its end (bindings are stable between). */
+export interface GmemInvalidation {
+  readonly file: GuestMemfd;
+  readonly first: number;
+  readonly end: number;
+  /** hva ranges of the memslots bound to the range; non-empty: kvm_mmu_invalidate_begin ran. */
+  readonly ranges: ReadonlyArray<readonly [Va, Va]>;
+  /** The RFC v2/v3 hook raised the active-invalidation count. */
+  readonly counted: boolean;
+}
+
 export interface Vcpu {
   readonly id: number;
   readonly thread: string;
@@ -63,12 +82,16 @@ export class Vm {
   /** Threads inside a kvm->srcu read section. */
   srcuReaders = 0;
   readonly gpcList = new Set<InvalidationSubscriber>();
+  /** hva ranges of invalidations in flight, and whether each reaches the caches. */
+  readonly inflight: InflightInvalidation[] = [];
   readonly gmemFiles: GuestMemfd[] = [];
   readonly vcpus: Vcpu[] = [];
   /** Ordered record of invalidation and page life events, when enabled. */
   events: string[] | null = null;
   alive = true;
   private nextGmem = 0;
+  /** The VMM's mappings of guest_memfd files (a VMA not in here is anonymous memory). */
+  private readonly gmemVmas = new WeakMap<Vma, { file: GuestMemfd; pgoff: number }>();
 
   constructor(
     readonly machine: Machine,
@@ -100,6 +123,8 @@ export class Vm {
       gupAllowed: true,
       fault() {
         const f = vm.machine.mem.alloc(vm.id, vm.mm.id, tag);
+        // do_anonymous_page hands out a zeroed page; a reused frame still holds old bytes.
+        f.bytes = null;
         vm.machine.ledger.charge('faultAnon');
         return { pfn: f.pfn, gen: f.gen };
       },
@@ -123,7 +148,7 @@ export class Vm {
 
   private gmemVma(file: GuestMemfd, start: Va, end: Va, pgoff: number): Vma {
     const vm = this;
-    return {
+    const vma: Vma = {
       start,
       end,
       name: `gmem${file.id}@${start.toString(16)}`,
@@ -134,6 +159,8 @@ export class Vm {
         return file.faultUser(ctx, pgoff + (va - start) / PAGE_SIZE);
       },
     };
+    this.gmemVmas.set(vma, { file, pgoff });
+    return vma;
   }
 
   /** The context of the thread currently calling into the VM (set around operations). */
@@ -152,6 +179,10 @@ export class Vm {
     if (err) return err;
     const old = this.memslots.slots.get(spec.slot);
     if (old) {
+      // guest_memfd slots are immutable (they can only be deleted), as __kvm_set_memory_region says.
+      if (old.gmem || spec.backing === 'gmem') {
+        return { errno: 'EINVAL', reason: `slot ${spec.slot}: a guest_memfd memslot can only be deleted` };
+      }
       // A move: only the base gfn may change, as the kernel requires.
       if (old.npages !== spec.pages || old.userspaceAddr !== spec.hva || old.backing !== spec.backing) {
         return { errno: 'EINVAL', reason: `slot ${spec.slot}: only the gfn of an existing slot can change` };
@@ -230,6 +261,7 @@ export class Vm {
   // caches (before mmu_lock), then kvm_mmu_invalidate_begin if a memslot overlaps the range.
   *mmuNotifierInvalidateRangeStart(t: SimThread, start: Va, end: Va): ThreadBody<void> {
     this.activeInvalidateCount++;
+    this.inflight.push({ start, end, source: 'mmu-notifier', reachesGpc: true });
     this.machine.ledger.charge('mmuNotifierRange');
     this.event(`mmu-notifier start [${start.toString(16)}, ${end.toString(16)})`);
     for (const c of [...this.gpcList]) yield* c.invalidateStart(t, start, end);
@@ -244,7 +276,13 @@ export class Vm {
       this.mmuInvalidateInProgress--;
     }
     this.activeInvalidateCount--;
+    this.dropInflight('mmu-notifier', start, end);
     this.event(`mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
+  }
+
+  private dropInflight(source: InflightInvalidation['source'], start: Va, end: Va): void {
+    const i = this.inflight.findIndex((x) => x.source === source && x.start === start && x.end === end);
+    if (i >= 0) this.inflight.splice(i, 1);
   }
 
   /** The hva ranges through which the VM's memslots see a range of a gmem file. */
@@ -261,68 +299,105 @@ export class Vm {
 
   // Models kvm_gmem_invalidate_begin(): kvm_mmu_invalidate_begin for bound slots; with the
   // RFC v2/v3 hook (kernel.gmemInvalidation) also the active count and the gpc walk by hva.
-  *gmemInvalidateBegin(t: SimThread, file: GuestMemfd, first: number, end: number): ThreadBody<void> {
+  // Bindings come from the memslots here (the kernel reads the file's binding xarray); what begin
+  // saw is handed to end, as the kernel keeps bindings stable under the filemap invalidate lock.
+  *gmemInvalidateBegin(t: SimThread, file: GuestMemfd, first: number, end: number): ThreadBody<GmemInvalidation> {
     const ranges = this.gmemHvaRanges(file, first, end);
+    const inv: GmemInvalidation = { file, first, end, ranges, counted: this.kernel.gmemInvalidation };
     this.event(`gmem${file.id}: invalidate begin [${first}, ${end})`);
-    if (this.kernel.gmemInvalidation) {
+    for (const [s, e] of ranges) {
+      this.inflight.push({ start: s, end: e, source: 'gmem', reachesGpc: this.kernel.gmemInvalidation });
+    }
+    if (inv.counted) {
       this.activeInvalidateCount++;
       for (const [s, e] of ranges) for (const c of [...this.gpcList]) yield* c.invalidateStart(t, s, e);
     }
     if (ranges.length > 0) this.mmuInvalidateInProgress++;
+    return inv;
   }
 
-  // Models kvm_gmem_invalidate_end(): bump mmu_invalidate_seq, drop the counts.
-  gmemInvalidateEnd(file: GuestMemfd, first: number, end: number): void {
-    if (this.gmemHvaRanges(file, first, end).length > 0) {
+  // Models kvm_gmem_invalidate_end(): bump mmu_invalidate_seq (if begin found a binding), then
+  // drop the counts, the active one last.
+  gmemInvalidateEnd(inv: GmemInvalidation): void {
+    const { file, first, end } = inv;
+    if (inv.ranges.length > 0) {
       this.mmuInvalidateSeq++;
       this.mmuInvalidateInProgress--;
     }
-    if (this.kernel.gmemInvalidation) this.activeInvalidateCount--;
+    if (inv.counted) this.activeInvalidateCount--;
+    for (const [s, e] of inv.ranges) this.dropInflight('gmem', s, e);
     this.event(`gmem${file.id}: invalidate end [${first}, ${end})`);
   }
 
-  // Zap the VMM's user PTEs in [start, end) inside one notifier start/end, flush the mm's TLB
-  // entries (flush_tlb_mm_range), and free anonymous pages (gmem folios are freed by truncation).
-  *zapUserRange(t: SimThread, start: Va, end: Va, freeAnon: boolean): ThreadBody<Pfn[]> {
+  // Models zap_page_range_single()/unmap_mapping_range() on the VMM's mm: the user PTEs in
+  // [start, end) go inside one notifier start/end, with flush_tlb_mm_range. Frees nothing: the
+  // caller frees what the PTEs referenced (munmap: anonymous pages; gmem folios go by truncation).
+  *zapUserRange(t: SimThread, start: Va, end: Va): ThreadBody<Array<[Va, Pfn]>> {
     yield* this.mmuNotifierInvalidateRangeStart(t, start, end);
     yield { kind: 'preempt', label: 'mmu-notifier-started' };
     const m = this.machine;
-    const zapped: Pfn[] = [];
+    const zapped: Array<[Va, Pfn]> = [];
     for (let va = start; va < end; va += PAGE_SIZE) {
       const pte = m.unmapUser(this.mm, va);
-      if (pte) zapped.push(pte.pfn);
+      if (pte) zapped.push([va, pte.pfn]);
     }
     if (zapped.length > 0) m.flushTlbMm(t.cpu, this.mm, start, end);
     this.mmuNotifierInvalidateRangeEnd(start, end);
-    if (freeAnon) {
-      for (const pfn of zapped) {
-        m.mem.putPage(pfn);
-        m.ledger.charge('pageFree');
-        this.event(`free pfn ${pfn}`);
-      }
-    }
     return zapped;
   }
 
-  // Models munmap() of VMM memory: the mmu notifier runs around the zap; pages are freed.
+  // Models munmap() of VMM memory: the mmu notifier runs around the zap; anonymous pages are
+  // freed, guest_memfd folios stay in the file (the page cache holds them), as in the kernel.
   *munmap(t: SimThread, hva: Va, pages: number): ThreadBody<ErrnoResult | 0> {
     if (hva % PAGE_SIZE !== 0 || !Number.isInteger(pages) || pages < 1) {
       return { errno: 'EINVAL', reason: 'munmap needs a page-aligned hva and pages >= 1' };
     }
     const end = hva + pages * PAGE_SIZE;
     const hit = this.mm.vmas.filter((v) => v.start < end && hva < v.end);
+    const anon = hit.filter((v) => !this.gmemVmas.has(v));
+    const files = new Set<GuestMemfd>();
     for (const v of hit) {
+      const g = this.gmemVmas.get(v);
+      if (g) files.add(g.file);
       this.mm.removeVma(v);
       // Keep what lies outside the range (the kernel splits the VMA).
       if (v.start < hva) this.mm.addVma(this.splitVma(v, v.start, hva));
       if (v.end > end) this.mm.addVma(this.splitVma(v, end, v.end));
     }
-    yield* this.zapUserRange(t, hva, end, true);
+    for (const f of files) this.syncUserMappings(f);
+    const zapped = yield* this.zapUserRange(t, hva, end);
+    const m = this.machine;
+    for (const [va, pfn] of zapped) {
+      if (!anon.some((v) => va >= v.start && va < v.end)) continue;
+      m.mem.putPage(pfn);
+      m.ledger.charge('pageFree');
+      this.event(`free pfn ${pfn}`);
+    }
     return 0;
   }
 
   private splitVma(v: Vma, start: Va, end: Va): Vma {
-    return { ...v, start, end, name: `${v.name}+${(start - v.start).toString(16)}`, fault: (va: Va) => v.fault(va) };
+    const piece: Vma = {
+      ...v,
+      start,
+      end,
+      name: `${v.name}+${(start - v.start).toString(16)}`,
+      fault: (va: Va) => v.fault(va),
+    };
+    const g = this.gmemVmas.get(v);
+    if (g) this.gmemVmas.set(piece, { file: g.file, pgoff: g.pgoff + (start - v.start) / PAGE_SIZE });
+    return piece;
+  }
+
+  /** The file's record of where the VMM maps it, rebuilt from the mm's VMAs (its i_mmap). */
+  private syncUserMappings(file: GuestMemfd): void {
+    file.userMappings.length = 0;
+    for (const v of this.mm.vmas) {
+      const g = this.gmemVmas.get(v);
+      if (g?.file === file) {
+        file.userMappings.push({ hva: v.start, pgoff: g.pgoff, pages: (v.end - v.start) / PAGE_SIZE });
+      }
+    }
   }
 
   // Models migrating one anonymous page (migrate_pages via the notifier): a new frame takes the
@@ -331,7 +406,7 @@ export class Vm {
     const va = hva - (hva % PAGE_SIZE);
     const vma = this.mm.findVma(va);
     if (!vma) return { errno: 'EFAULT', reason: `no VMA at ${va.toString(16)}` };
-    if (!vma.name.startsWith('anon')) return { errno: 'EBUSY', reason: 'guest_memfd folios are not migratable' };
+    if (this.gmemVmas.has(vma)) return { errno: 'EBUSY', reason: 'guest_memfd folios are not migratable' };
     const m = this.machine;
     const old = this.mm.userPt.get(vpnOf(va));
     if (!old) return { errno: 'EFAULT', reason: 'page not present' };
@@ -339,7 +414,8 @@ export class Vm {
     yield { kind: 'preempt', label: 'mmu-notifier-started' };
     const oldFrame = m.mem.get(old.pfn)!;
     const fresh = m.mem.alloc(oldFrame.owner, oldFrame.ownerMm, oldFrame.tag);
-    if (oldFrame.bytes) fresh.bytes = oldFrame.bytes.slice();
+    // The new frame gets exactly the old contents (a reused frame's own bytes must not survive).
+    fresh.bytes = oldFrame.bytes ? oldFrame.bytes.slice() : null;
     m.unmapUser(this.mm, va);
     m.flushTlbMm(t.cpu, this.mm, va, va + PAGE_SIZE);
     m.mapUser(this.mm, va, fresh.pfn);
@@ -407,6 +483,9 @@ export class Vm {
       const hva = this.memslots.gfnToHva(s, g);
       if (hva >= 0) ranges.push([hva, hva + PAGE_SIZE]);
     }
+    for (const [s, e] of ranges) {
+      this.inflight.push({ start: s, end: e, source: 'attributes', reachesGpc: this.kernel.gmemInvalidation });
+    }
     if (this.kernel.gmemInvalidation) {
       this.activeInvalidateCount++;
       for (const [s, e] of ranges) for (const c of [...this.gpcList]) yield* c.invalidateStart(t, s, e);
@@ -421,6 +500,7 @@ export class Vm {
       this.mmuInvalidateInProgress--;
     }
     if (this.kernel.gmemInvalidation) this.activeInvalidateCount--;
+    for (const [s, e] of ranges) this.dropInflight('attributes', s, e);
     return 0;
   }
 }

@@ -1,0 +1,404 @@
+import { INVALID_GPA, isErrorHva, isErrno, KVM_HVA_ERR_BAD, type Errno, type Memslot, type Vm } from '@khva/kvm';
+import {
+  type AccessOp,
+  type AccessOutcome,
+  type ExecContext,
+  Mutex,
+  offsetInPage,
+  PAGE_SIZE,
+  type Pfn,
+  pageAlignDown,
+  RwLock,
+  type SimThread,
+  type ThreadBody,
+  type Va,
+} from '@khva/memory-core';
+import type { MapContext, MappingBackend } from './backend.ts';
+
+/** KVM_PFN_ERR_FAULT: the error pfn. */
+export const KVM_PFN_ERR_FAULT = -1;
+/** A NULL khva. */
+export const NULL_KHVA = 0;
+
+export type GpcResult = 0 | Errno;
+
+/** Why check() failed (the first failing test, in the kernel's order), or 'ok'. */
+export type CheckVerdict = 'ok' | 'inactive' | 'generation' | 'bad-hva' | 'length' | 'invalid' | 'unreachable';
+
+export interface GpcCounters {
+  /** gpc_map calls into the backend (successful or not). */
+  mapCalls: number;
+  /** gpc_unmap calls that reached the backend. */
+  unmapCalls: number;
+  mapFailures: number;
+  refreshes: number;
+  /** Extra iterations of the retry loop (an invalidation raced with the unlocked window). */
+  retries: number;
+  /** Warnings the kernel would print (WARN_ON_ONCE). */
+  warnings: number;
+  /** Caller side (gpcUse): accesses attempted, and those sent to the slow path (-EWOULDBLOCK). */
+  uses: number;
+  wouldBlock: number;
+}
+
+/** A mapping the cache made and has not unmapped yet. */
+interface LiveMapping {
+  readonly khva: Va;
+  readonly pfn: Pfn;
+}
+
+/** Faults in the gpc's own bookkeeping that the kernel would show as bugs (for invariants). */
+export interface GpcViolations {
+  doubleUnmaps: number;
+  unmapUnderSpinlock: number;
+  validInUnlockedWindow: number;
+}
+
+/**
+ * struct gfn_to_pfn_cache and the functions of virt/kvm/pfncache.c (current mainline, with the
+ * length check before activation), written against the MappingBackend interface. Every
+ * function that can sleep, spin or drop a lock is a generator that yields there, so it runs
+ * unchanged under a random, replayed or exhaustively explored schedule.
+ */
+export class GfnToPfnCache {
+  gpa = INVALID_GPA;
+  uhva: Va = KVM_HVA_ERR_BAD;
+  generation = 0;
+  memslot: Memslot | null = null;
+  pfn: Pfn = KVM_PFN_ERR_FAULT;
+  khva: Va = NULL_KHVA;
+  active = false;
+  valid = false;
+  readonly lock: RwLock;
+  readonly refreshLock: Mutex;
+  readonly counters: GpcCounters = { mapCalls: 0, unmapCalls: 0, mapFailures: 0, refreshes: 0, retries: 0, warnings: 0, uses: 0, wouldBlock: 0 };
+  readonly violations: GpcViolations = { doubleUnmaps: 0, unmapUnderSpinlock: 0, validInUnlockedWindow: 0 };
+  readonly live: LiveMapping[] = [];
+  /** A refresh is inside hva_to_pfn_retry's unlocked window. */
+  inUnlockedWindow = false;
+  private readonly hook = { invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e) };
+
+  // Models kvm_gpc_init(): sentinels set, locks initialised; khva/memslot/generation start empty.
+  constructor(
+    readonly vm: Vm,
+    readonly backend: MappingBackend,
+    readonly name = 'gpc',
+  ) {
+    this.lock = new RwLock(`${name}.lock`);
+    this.refreshLock = new Mutex(`${name}.refresh_lock`);
+  }
+
+  get perAccess(): boolean {
+    return this.backend.traits.kind === 'per-access';
+  }
+
+  get onList(): boolean {
+    return this.vm.gpcList.has(this.hook);
+  }
+
+  // Models kvm_gpc_is_valid_len(): offset from the uhva for hva caches, else from the gpa.
+  static isValidLen(gpa: number, uhva: number, len: number): boolean {
+    const offset = gpa === INVALID_GPA ? offsetInPage(uhva < 0 ? 0 : uhva) : offsetInPage(gpa);
+    return Number.isInteger(len) && len >= 0 && offset + len <= PAGE_SIZE;
+  }
+
+  // Models kvm_gpc_check(); differs: takes the caller's context so that, for backends whose
+  // mapping is not visible everywhere, it also fails where the mapping cannot be reached.
+  check(len: number, ctx?: ExecContext): boolean {
+    return this.checkVerdict(len, ctx) === 'ok';
+  }
+
+  checkVerdict(len: number, ctx?: ExecContext): CheckVerdict {
+    this.vm.machine.ledger.charge('gpcCheck');
+    if (!this.active) return 'inactive';
+    if (this.gpa !== INVALID_GPA && this.generation !== this.vm.memslots.generation) return 'generation';
+    if (isErrorHva(this.uhva)) return 'bad-hva';
+    if (!GfnToPfnCache.isValidLen(this.gpa, this.uhva, len)) return 'length';
+    if (!this.valid) return 'invalid';
+    if (ctx && this.vm.kernel.reachGuard && this.backend.traits.needsReachGuard && !this.backend.reachable(ctx, this.vm, this.khva === NULL_KHVA ? NULL_KHVA : pageAlignDown(this.khva))) {
+      return 'unreachable';
+    }
+    return 'ok';
+  }
+
+  // Models __kvm_gpc_activate() (current mainline): length checked first; the cache is put on
+  // the VM's list before it becomes active; then a refresh under the same refresh_lock.
+  *activate(t: SimThread, gpa: number, len: number): ThreadBody<GpcResult> {
+    return yield* this.activateCommon(t, gpa, KVM_HVA_ERR_BAD, len);
+  }
+
+  // Models kvm_gpc_activate_hva().
+  *activateHva(t: SimThread, uhva: Va, len: number): ThreadBody<GpcResult> {
+    return yield* this.activateCommon(t, INVALID_GPA, uhva, len);
+  }
+
+  private *activateCommon(t: SimThread, gpa: number, uhva: Va, len: number): ThreadBody<GpcResult> {
+    if (!GfnToPfnCache.isValidLen(gpa, uhva, len)) return 'EINVAL';
+    yield* this.refreshLock.lock(t);
+    try {
+      if (!this.active) {
+        if (this.valid) {
+          this.counters.warnings++;
+          return 'EIO';
+        }
+        this.vm.gpcList.add(this.hook);
+        yield* this.lock.writeLock(t);
+        this.active = true;
+        this.lock.writeUnlock(t);
+      }
+      return yield* this.refreshLocked(t, gpa, uhva);
+    } finally {
+      this.refreshLock.unlock(t);
+    }
+  }
+
+  // Models kvm_gpc_refresh(): may sleep; -EINVAL for a length crossing the page (before any
+  // state changes); hva caches pass their uhva, gpa caches let the uhva be recomputed.
+  *refresh(t: SimThread, len: number): ThreadBody<GpcResult> {
+    yield* this.refreshLock.lock(t);
+    try {
+      if (!GfnToPfnCache.isValidLen(this.gpa, this.uhva, len)) return 'EINVAL';
+      const uhva = this.gpa === INVALID_GPA ? this.uhva : KVM_HVA_ERR_BAD;
+      return yield* this.refreshLocked(t, this.gpa, uhva);
+    } finally {
+      this.refreshLock.unlock(t);
+    }
+  }
+
+  // Models __kvm_gpc_refresh(): refresh_lock held by the caller; recompute memslot/uhva when the
+  // gpa or generation moved; translate again only if invalid or the hva page changed; on error
+  // leave the cache invalid with no pfn/khva; unmap the old mapping after the write lock drops.
+  private *refreshLocked(t: SimThread, gpa: number, uhva: Va): ThreadBody<GpcResult> {
+    this.counters.refreshes++;
+    if ((gpa === INVALID_GPA) === isErrorHva(uhva)) {
+      this.counters.warnings++;
+      return 'EINVAL';
+    }
+    const pageOffset = gpa === INVALID_GPA ? offsetInPage(uhva) : offsetInPage(gpa);
+    yield* this.lock.writeLock(t);
+    if (!this.active) {
+      this.lock.writeUnlock(t);
+      return 'EINVAL';
+    }
+    const oldPfn = this.pfn;
+    const oldKhva = this.khva === NULL_KHVA ? NULL_KHVA : pageAlignDown(this.khva);
+    const oldUhva = isErrorHva(this.uhva) ? KVM_HVA_ERR_BAD : pageAlignDown(this.uhva);
+    let hvaChange = false;
+    let ret: GpcResult = 0;
+    if (gpa === INVALID_GPA) {
+      this.gpa = INVALID_GPA;
+      this.memslot = null;
+      this.uhva = pageAlignDown(uhva);
+      hvaChange = this.uhva !== oldUhva;
+    } else {
+      const slots = this.vm.memslots;
+      if (this.gpa !== gpa || this.generation !== slots.generation || isErrorHva(this.uhva)) {
+        const gfn = Math.floor(gpa / PAGE_SIZE);
+        this.gpa = gpa;
+        this.generation = slots.generation;
+        this.memslot = slots.gfnToMemslot(gfn);
+        this.uhva = slots.gfnToHva(this.memslot, gfn);
+        if (isErrorHva(this.uhva)) ret = 'EFAULT';
+        else hvaChange = this.uhva !== oldUhva;
+      } else {
+        this.uhva = oldUhva;
+      }
+    }
+    if (ret === 0) {
+      this.uhva += pageOffset;
+      if (!this.valid || hvaChange) {
+        ret = yield* this.hvaToPfnRetry(t, oldKhva);
+      } else {
+        // Same page, still valid: keep the mapping, only the offset may move.
+        if (oldKhva !== NULL_KHVA) this.khva = oldKhva + pageOffset;
+        this.lock.writeUnlock(t);
+        return 0;
+      }
+    }
+    if (ret !== 0) {
+      this.valid = false;
+      this.pfn = KVM_PFN_ERR_FAULT;
+      this.khva = NULL_KHVA;
+    }
+    const unmapOld = oldPfn !== this.pfn;
+    this.lock.writeUnlock(t);
+    if (unmapOld) this.gpcUnmap(t, oldPfn, oldKhva);
+    return ret;
+  }
+
+  // Models hva_to_pfn_retry() as the seed series renames it (gpc_to_pfn_retry): mark invalid,
+  // then loop { snapshot mmu_invalidate_seq; drop the lock; undo the previous attempt; translate;
+  // map (reusing the mapping if the pfn did not change); retake the lock } while an invalidation
+  // is active in the VM or the sequence moved. Returns with the write lock held.
+  private *hvaToPfnRetry(t: SimThread, oldKhva: Va): ThreadBody<GpcResult> {
+    const vm = this.vm;
+    let newPfn: Pfn = KVM_PFN_ERR_FAULT;
+    let newKhva: Va = NULL_KHVA;
+    this.valid = false;
+    let first = true;
+    for (;;) {
+      const mmuSeq = vm.mmuInvalidateSeq;
+      this.lock.writeUnlock(t);
+      this.inUnlockedWindow = true;
+      yield { kind: 'lock-drop', label: 'lock-drop' };
+      if (!first) {
+        this.counters.retries++;
+        if (newKhva !== oldKhva) this.gpcUnmap(t, newPfn, newKhva);
+        vm.releasePage(newPfn);
+        // Spinning with cond_resched() while an invalidation is active: wait for it instead.
+        if (vm.activeInvalidateCount > 0) {
+          yield { kind: 'blocked', label: 'invalidation-active', until: () => vm.activeInvalidateCount === 0 };
+        } else {
+          yield { kind: 'preempt', label: 'cond_resched' };
+        }
+      }
+      first = false;
+      const got = this.gpcToPfn(t.ctx);
+      if (typeof got !== 'number') {
+        newPfn = KVM_PFN_ERR_FAULT;
+        this.inUnlockedWindow = false;
+        yield* this.lock.writeLock(t);
+        return 'EFAULT';
+      }
+      newPfn = got;
+      if (newPfn === this.pfn) {
+        newKhva = oldKhva;
+      } else if (this.perAccess) {
+        // Nothing to map: accesses map and unmap around themselves. Set up what they need.
+        this.backend.prepare?.(this.mapContext(t.ctx));
+        newKhva = NULL_KHVA;
+      } else {
+        const mapped = this.gpcMap(t, newPfn);
+        if (mapped === NULL_KHVA) {
+          vm.releasePage(newPfn);
+          this.inUnlockedWindow = false;
+          yield* this.lock.writeLock(t);
+          return 'EFAULT';
+        }
+        newKhva = mapped;
+      }
+      yield { kind: 'preempt', label: 'mapped' };
+      this.inUnlockedWindow = false;
+      yield* this.lock.writeLock(t);
+      if (this.valid) {
+        this.counters.warnings++;
+        this.violations.validInUnlockedWindow++;
+      }
+      if (!this.retryNeeded(mmuSeq)) break;
+    }
+    this.valid = true;
+    this.pfn = newPfn;
+    this.khva = newKhva === NULL_KHVA ? NULL_KHVA : newKhva + offsetInPage(this.uhva);
+    vm.releasePage(newPfn);
+    return 0;
+  }
+
+  // Models mmu_notifier_retry_cache(): any invalidation active anywhere in the VM, or the
+  // sequence moved since the snapshot (the RFC v2/v3 rename calls it gpc_invalidate_retry).
+  protected retryNeeded(mmuSeq: number): boolean {
+    return this.vm.activeInvalidateCount > 0 || this.vm.mmuInvalidateSeq !== mmuSeq;
+  }
+
+  // Models gpc_to_pfn() of the seed series (RFC v3): a gpa cache on a gmem-only slot or a private
+  // gfn takes its pfn from kvm_gmem_get_pfn(), any error becoming -EFAULT; otherwise GUP.
+  private gpcToPfn(ctx: ExecContext): Pfn | Errno {
+    const gfn = Math.floor(this.gpa / PAGE_SIZE);
+    if (this.gpa !== INVALID_GPA && this.vm.usesGmem(this.memslot, gfn) && this.memslot) {
+      const r = this.vm.gmemGetPfn(ctx, this.memslot, gfn);
+      return isErrno(r) ? 'EFAULT' : r;
+    }
+    const r = this.vm.hvaToPfn(ctx, this.uhva);
+    return isErrno(r) ? 'EFAULT' : r;
+  }
+
+  // Models gpc_map(): the kernel picks kmap/vmap/memremap; here the backend decides.
+  protected gpcMap(t: SimThread, pfn: Pfn): Va {
+    this.counters.mapCalls++;
+    const r = this.backend.map(this.mapContext(t.ctx), pfn);
+    if (!r.ok) {
+      this.counters.mapFailures++;
+      return NULL_KHVA;
+    }
+    this.live.push({ khva: r.khva, pfn });
+    return r.khva;
+  }
+
+  // Models gpc_unmap(): nothing for an error pfn or NULL khva; must not run under a spinlock.
+  protected gpcUnmap(t: SimThread, pfn: Pfn, khva: Va): void {
+    if (pfn === KVM_PFN_ERR_FAULT || khva === NULL_KHVA) return;
+    if (this.lock.writer === t || this.lock.readers.has(t)) this.violations.unmapUnderSpinlock++;
+    const i = this.live.findIndex((m) => m.khva === khva && m.pfn === pfn);
+    if (i < 0) {
+      this.violations.doubleUnmaps++;
+      return;
+    }
+    this.live.splice(i, 1);
+    this.counters.unmapCalls++;
+    this.backend.unmap(this.mapContext(t.ctx), khva, pfn);
+  }
+
+  private mapContext(ctx: ExecContext): MapContext {
+    return { machine: this.vm.machine, vm: this.vm, ctx };
+  }
+
+  // Models kvm_gpc_deactivate(): inactive and invalid under the write lock, off the list, then
+  // the old mapping unmapped with only refresh_lock held.
+  *deactivate(t: SimThread): ThreadBody<void> {
+    yield* this.refreshLock.lock(t);
+    try {
+      if (!this.active) return;
+      yield* this.lock.writeLock(t);
+      this.active = false;
+      this.valid = false;
+      const oldKhva = this.khva === NULL_KHVA ? NULL_KHVA : pageAlignDown(this.khva);
+      const oldPfn = this.pfn;
+      this.khva = NULL_KHVA;
+      this.pfn = KVM_PFN_ERR_FAULT;
+      this.lock.writeUnlock(t);
+      this.vm.gpcList.delete(this.hook);
+      yield { kind: 'preempt', label: 'deactivated' };
+      this.gpcUnmap(t, oldPfn, oldKhva);
+    } finally {
+      this.refreshLock.unlock(t);
+    }
+  }
+
+  // Models gfn_to_pfn_cache_invalidate_start() for this cache: test under the read lock, then
+  // re-test under the write lock and clear valid. Never unmaps: the next refresh does.
+  *invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<void> {
+    const hit = () => this.valid && this.pfn !== KVM_PFN_ERR_FAULT && this.uhva >= start && this.uhva < end;
+    yield* this.lock.readLock(t);
+    const first = hit();
+    this.lock.readUnlock(t);
+    if (!first) return;
+    yield* this.lock.writeLock(t);
+    if (hit()) this.markInvalidated();
+    this.lock.writeUnlock(t);
+  }
+
+  /** The invalidation hook's effect on a cache it hits. */
+  protected markInvalidated(): void {
+    this.valid = false;
+  }
+
+  /**
+   * Touch the guest page through the cache (the caller holds the read lock and saw check pass):
+   * through the cached khva, or through the per-access backend, which may refuse here.
+   */
+  access(
+    ctx: ExecContext,
+    offset: number,
+    bytes: number,
+    op: AccessOp,
+    data?: Uint8Array,
+  ): AccessOutcome | { ok: false; kind: 'cannot'; reason: string } {
+    if (this.perAccess) {
+      const access = this.backend.access;
+      if (!access) throw new TypeError(`backend ${this.backend.name} is per-access but has no access()`);
+      const req = { pfn: this.pfn, offset: offsetInPage(this.uhva) + offset, bytes, op, ...(data ? { data } : {}) };
+      const r = access.call(this.backend, ctx, this.vm, req);
+      return r.ok ? r.outcome : { ok: false, kind: 'cannot', reason: r.reason };
+    }
+    return this.vm.machine.access(ctx, this.khva + offset, bytes, op, data);
+  }
+}

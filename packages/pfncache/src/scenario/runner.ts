@@ -1,0 +1,419 @@
+import { isErrno, type Kvm as KvmT, Kvm, type MemslotSpec, type Vm } from '@khva/kvm';
+import {
+  type AccessOutcome,
+  type AccessRecord,
+  formatVa,
+  type Mm,
+  parseVa,
+  runAlone,
+  type SimThread,
+  type ThreadBody,
+} from '@khva/memory-core';
+import type { MappingBackend } from '../backend.ts';
+import { GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '../gpc.ts';
+import { checkInvariants } from '../invariants.ts';
+import type { BackendRegistry } from '../registry.ts';
+import { gpcUse } from '../use.ts';
+import { loadScenarioFile } from './parse.ts';
+import type { Scenario, ScenarioExpect, ScenarioStep } from './schema.ts';
+
+export interface RunScenarioOptions {
+  readonly registry: BackendRegistry;
+  /** Run with this backend instead of the file's `backend`. */
+  readonly backend?: string;
+  /** Build gpcs with this constructor (tests use it to run deliberately broken variants). */
+  readonly gpcClass?: typeof GfnToPfnCache;
+}
+
+export interface StepDeltas {
+  mapCalls: number;
+  unmapCalls: number;
+  tlbFlushesGlobal: number;
+  ipis: number;
+  wouldBlock: number;
+}
+
+/** One line of the trace: the step, its outcome, the cache after it, what it cost. */
+export interface TraceEntry {
+  step: number;
+  thread: string;
+  op: string;
+  result: 0 | boolean | string;
+  cache?: string;
+  active?: boolean;
+  valid?: boolean;
+  pfn?: number | null;
+  khva?: string | null;
+  deltas: StepDeltas;
+  oops?: AccessRecord[];
+  faults?: AccessRecord[];
+  useAfterFree?: boolean;
+  stale?: boolean;
+  violations: string[];
+  error?: string;
+}
+
+export interface ScenarioFailure {
+  readonly step: number;
+  readonly thread: string;
+  readonly op: string;
+  readonly key: string;
+  readonly expected: unknown;
+  readonly actual: unknown;
+  readonly message: string;
+}
+
+export interface ScenarioRun {
+  readonly ok: boolean;
+  readonly backend: string;
+  readonly trace: TraceEntry[];
+  readonly failure?: ScenarioFailure;
+}
+
+interface Pending {
+  readonly op: string;
+  readonly cache: string | undefined;
+}
+
+/** The model world a scenario builds: host, VMs, threads, caches. */
+export class ScenarioWorld {
+  readonly kvm: KvmT;
+  readonly backend: MappingBackend;
+  readonly vms = new Map<string, Vm>();
+  readonly threadVm = new Map<string, Vm>();
+  readonly caches = new Map<string, GfnToPfnCache>();
+  readonly pending = new Map<string, Pending>();
+  lastAccess: AccessOutcome | null = null;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly options: RunScenarioOptions,
+  ) {
+    const s = scenario;
+    this.kvm = new Kvm({
+      machine: {
+        cpus: s.machine.cpus,
+        ...(s.machine.tlbEntries ? { tlbEntries: s.machine.tlbEntries } : {}),
+        ...(s.machine.memGiB ? { memGiB: s.machine.memGiB } : {}),
+      },
+      kernel: s.kernel,
+      seed: s.seed ?? 1,
+    });
+    const name = options.backend ?? s.backend;
+    this.backend = options.registry.create(name, this.kvm.machine);
+    const kt = this.kvm.kthread();
+    for (const v of s.vms) {
+      const vm = this.kvm.createVm(v.name);
+      this.vms.set(v.name, vm);
+      for (const ms of v.memslots) {
+        const spec: MemslotSpec = {
+          slot: ms.slot,
+          gfn: parseVa(ms.gfn),
+          pages: ms.pages,
+          backing: ms.backing,
+          hva: parseVa(ms.hva),
+          gmemFlags: { mmap: ms.flags.includes('mmap'), noDirectMap: ms.flags.includes('no-direct-map') },
+          ...(ms.vmmMapped !== undefined ? { vmmMapped: ms.vmmMapped } : {}),
+          ...(ms.sensitivity ? { sensitivity: ms.sensitivity } : {}),
+        };
+        const r = runAlone(vm.setMemslot(kt, spec));
+        if (r !== 0) throw new Error(`vms.${v.name}: memslot ${ms.slot}: ${r.errno} ${r.reason}`);
+      }
+    }
+    const m = this.kvm.machine;
+    for (const th of s.threads) {
+      const vm = th.vm ? this.vms.get(th.vm) : undefined;
+      let mm: Mm | null = null;
+      if ((th.kind === 'vcpu' || th.kind === 'host') && vm) mm = vm.mm;
+      if (th.kind === 'process') mm = m.createMm(th.name);
+      if (vm) this.threadVm.set(th.name, vm);
+      this.kvm.scheduler.spawn({ name: th.name, kind: th.kind, cpu: th.cpu, mm });
+      // Threads are placed on their CPUs in the order written: the last one is what runs there.
+      if (mm) {
+        m.switchMm(m.cpu(th.cpu), mm);
+        m.cpu(th.cpu).current = th.name;
+      }
+    }
+  }
+
+  vmFor(step: ScenarioStep): Vm {
+    const vm = step.vm ? this.vms.get(step.vm) : this.threadVm.get(step.thread);
+    if (!vm) throw new Error(`step needs a VM: name one with vm: (thread ${step.thread} belongs to none)`);
+    return vm;
+  }
+
+  cache(name: string | undefined, step: ScenarioStep, create: boolean): GfnToPfnCache {
+    if (!name) throw new Error(`op ${step.op} needs cache:`);
+    let c = this.caches.get(name);
+    if (!c) {
+      if (!create) throw new Error(`cache ${name} was never activated`);
+      const Cls = this.options.gpcClass ?? GfnToPfnCache;
+      c = new Cls(this.vmFor(step), this.backend, name);
+      this.caches.set(name, c);
+    }
+    return c;
+  }
+
+  totals(): StepDeltas {
+    let mapCalls = 0;
+    let unmapCalls = 0;
+    let wouldBlock = 0;
+    for (const c of this.caches.values()) {
+      mapCalls += c.counters.mapCalls;
+      unmapCalls += c.counters.unmapCalls;
+      wouldBlock += c.counters.wouldBlock;
+    }
+    const k = this.kvm.machine.ledger.counters;
+    return { mapCalls, unmapCalls, tlbFlushesGlobal: k.tlbFlushesGlobal, ipis: k.ipis, wouldBlock };
+  }
+}
+
+const errnoOf = (r: unknown): 0 | string => (r === 0 ? 0 : isErrno(r) ? r.errno : String(r));
+
+/** Build the generator for a step's op. */
+function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<unknown> {
+  const len = step.len ?? 8;
+  switch (step.op) {
+    case 'activate':
+      if (step.gpa === undefined) throw new Error('activate needs gpa:');
+      return w.cache(step.cache, step, true).activate(t, parseVa(step.gpa), len);
+    case 'activate-hva':
+      if (step.hva === undefined) throw new Error('activate-hva needs hva:');
+      return w.cache(step.cache, step, true).activateHva(t, parseVa(step.hva), len);
+    case 'check': {
+      const g = w.cache(step.cache, step, false);
+      return (function* () {
+        yield* g.lock.readLock(t);
+        const ok = g.check(len, t.ctx);
+        g.lock.readUnlock(t);
+        return ok;
+      })();
+    }
+    case 'refresh':
+      return w.cache(step.cache, step, false).refresh(t, len);
+    case 'deactivate':
+      return w.cache(step.cache, step, false).deactivate(t);
+    case 'read':
+    case 'write': {
+      const g = w.cache(step.cache, step, false);
+      const op = step.op;
+      return (function* () {
+        if (g.khva === NULL_KHVA && !g.perAccess) throw new Error(`cache ${g.name} has no khva to ${op} through`);
+        const out = g.access(t.ctx, step.offset ?? 0, step.bytes ?? 8, op, new Uint8Array(step.bytes ?? 8).fill(0xa5));
+        if (out.ok) w.lastAccess = out;
+        return out.ok ? 0 : out.kind === 'cannot' ? 'EWOULDBLOCK' : 'EFAULT';
+      })();
+    }
+    case 'use': {
+      const g = w.cache(step.cache, step, false);
+      return (function* () {
+        const out = yield* gpcUse(t, g, {
+          len,
+          op: 'write',
+          offset: step.offset ?? 0,
+          bytes: step.bytes ?? len,
+          atomic: step.atomic ?? t.kind === 'irq',
+        });
+        if (out.access?.ok) w.lastAccess = out.access;
+        if (out.access && !out.access.ok) return 'EFAULT';
+        return out.result;
+      })();
+    }
+    case 'munmap':
+      if (step.hva === undefined) throw new Error('munmap needs hva:');
+      return w.vmFor(step).munmap(t, parseVa(step.hva), step.pages ?? 1);
+    case 'migrate-page':
+      if (step.hva === undefined) throw new Error('migrate-page needs hva:');
+      return w.vmFor(step).migratePage(t, parseVa(step.hva));
+    case 'punch-hole': {
+      const vm = w.vmFor(step);
+      const slot = vm.memslots.slots.get(step.slot ?? -1);
+      if (!slot?.gmem) throw new Error(`punch-hole: slot ${step.slot} of ${vm.name} is not a gmem slot`);
+      return slot.gmem.punchHole(t, slot.gmemPgoff + (step.page ?? 0), step.pages ?? 1);
+    }
+    case 'set-memslot': {
+      const vm = w.vmFor(step);
+      const id = step.slot;
+      if (id === undefined) throw new Error('set-memslot needs slot:');
+      if (step.delete) return vm.deleteMemslot(t, id);
+      const old = vm.memslots.slots.get(id);
+      if (!old) {
+        if (step.hva === undefined || step.gfn === undefined || step.pages === undefined) {
+          throw new Error('set-memslot creating a slot needs gfn:, pages: and hva:');
+        }
+        return vm.setMemslot(t, { slot: id, gfn: parseVa(step.gfn), pages: step.pages, backing: 'anon', hva: parseVa(step.hva) });
+      }
+      return vm.setMemslot(t, {
+        slot: id,
+        gfn: step.gfn !== undefined ? parseVa(step.gfn) : old.baseGfn,
+        pages: step.pages ?? old.npages,
+        backing: old.backing,
+        hva: old.userspaceAddr,
+      });
+    }
+    case 'set-attributes':
+      if (step.gfn === undefined) throw new Error('set-attributes needs gfn:');
+      return w.vmFor(step).setMemoryAttributes(t, parseVa(step.gfn), step.pages ?? 1, step.private ?? true);
+    case 'run':
+      return (function* () {
+        if (step.cpu === undefined) throw new Error('run needs cpu:');
+        w.kvm.scheduler.migrate(t, step.cpu);
+        yield { kind: 'preempt', label: 'migrated' };
+        return 0;
+      })();
+    case 'purge':
+      return (function* () {
+        w.backend.purge?.(t.cpu);
+        return 0;
+      })();
+    case 'resume':
+      throw new Error('resume is handled by the runner');
+  }
+}
+
+/** Run a thread until its work is done, it pauses at the label, or it blocks. */
+function drive(w: ScenarioWorld, t: SimThread, pauseAt: string | undefined): 'done' | 'paused' | 'blocked' {
+  for (let i = 0; i < 100_000; i++) {
+    if (t.done) return 'done';
+    if (!t.runnable) return 'blocked';
+    w.kvm.scheduler.step(t);
+    if (!t.done && pauseAt !== undefined && t.lastYield?.label === pauseAt) return 'paused';
+  }
+  throw new Error(`thread ${t.name} did not finish in 100000 steps`);
+}
+
+function compare(key: string, expected: unknown, actual: unknown): boolean {
+  if (Array.isArray(expected) && Array.isArray(actual)) {
+    return JSON.stringify([...expected].sort()) === JSON.stringify([...actual].sort());
+  }
+  return expected === actual;
+}
+
+function sameChanged(before: number, after: number, none: number): 'same' | 'changed' | 'none' {
+  if (after === none) return 'none';
+  return before === after ? 'same' : 'changed';
+}
+
+// Runs a scenario: each step on its thread, in the order written; a step with pauseAt stops at
+// that yield point; `resume` continues. After each step the trace records the cache, the counter
+// deltas, oopses/faults and invariant violations, and `expect` is checked.
+export function runScenario(scenario: Scenario, options: RunScenarioOptions): ScenarioRun {
+  const w = new ScenarioWorld(scenario, options);
+  const m = w.kvm.machine;
+  const trace: TraceEntry[] = [];
+  const backend = options.backend ?? scenario.backend;
+  for (const [i, step] of scenario.steps.entries()) {
+    const t = w.kvm.scheduler.thread(step.thread);
+    const pending = w.pending.get(step.thread);
+    const cacheName = step.cache ?? (step.op === 'resume' ? pending?.cache : undefined);
+    const before = cacheName ? w.caches.get(cacheName) : undefined;
+    const pfnBefore = before?.pfn ?? KVM_PFN_ERR_FAULT;
+    const khvaBefore = before?.khva ?? NULL_KHVA;
+    const totals0 = w.totals();
+    const oops0 = m.oopses.length;
+    const faults0 = m.faults.length;
+    const uaf0 = m.oracle.figures().useAfterFreeAccesses;
+    w.lastAccess = null;
+    let result: 0 | boolean | string;
+    let error: string | undefined;
+    try {
+      if (step.op === 'resume') {
+        if (!pending) throw new Error(`thread ${step.thread} has nothing paused to resume`);
+      } else {
+        if (pending) throw new Error(`thread ${step.thread} is still in ${pending.op}; resume it first`);
+        t.start(opBody(w, t, step));
+        w.pending.set(step.thread, { op: step.op, cache: step.cache });
+      }
+      const state = drive(w, t, step.pauseAt);
+      if (state === 'done') {
+        w.pending.delete(step.thread);
+        const r = t.result;
+        result = typeof r === 'boolean' ? r : errnoOf(r);
+      } else {
+        result = state;
+      }
+    } catch (e) {
+      error = (e as Error).message;
+      result = 'error';
+    }
+    const totals1 = w.totals();
+    const cache = cacheName ? w.caches.get(cacheName) : undefined;
+    const entry: TraceEntry = {
+      step: i + 1,
+      thread: step.thread,
+      op: step.op,
+      result,
+      deltas: {
+        mapCalls: totals1.mapCalls - totals0.mapCalls,
+        unmapCalls: totals1.unmapCalls - totals0.unmapCalls,
+        tlbFlushesGlobal: totals1.tlbFlushesGlobal - totals0.tlbFlushesGlobal,
+        ipis: totals1.ipis - totals0.ipis,
+        wouldBlock: totals1.wouldBlock - totals0.wouldBlock,
+      },
+      violations: [...new Set(checkInvariants(w.caches.values()).map((v) => v.invariant))],
+    };
+    if (cache) {
+      entry.cache = cache.name;
+      entry.active = cache.active;
+      entry.valid = cache.valid;
+      entry.pfn = cache.pfn === KVM_PFN_ERR_FAULT ? null : cache.pfn;
+      entry.khva = cache.khva === NULL_KHVA ? null : formatVa(cache.khva);
+    }
+    if (m.oopses.length > oops0) entry.oops = m.oopses.slice(oops0);
+    if (m.faults.length > faults0) entry.faults = m.faults.slice(faults0);
+    const uaf = m.oracle.figures().useAfterFreeAccesses > uaf0;
+    if (uaf) entry.useAfterFree = true;
+    const lastAccess = w.lastAccess as AccessOutcome | null;
+    if (lastAccess?.ok && lastAccess.stale) entry.stale = true;
+    if (error) entry.error = error;
+    trace.push(entry);
+    if (error) {
+      const failure: ScenarioFailure = {
+        step: i + 1,
+        thread: step.thread,
+        op: step.op,
+        key: 'error',
+        expected: 'no error',
+        actual: error,
+        message: `step ${i + 1} (${step.thread} ${step.op}): ${error}`,
+      };
+      return { ok: false, backend, trace, failure };
+    }
+    const exp: ScenarioExpect = step.expect ?? {};
+    const actual: Record<string, unknown> = {
+      result,
+      valid: cache?.valid,
+      active: cache?.active,
+      pfn: cache ? sameChanged(pfnBefore, cache.pfn, KVM_PFN_ERR_FAULT) : undefined,
+      khva: cache ? sameChanged(khvaBefore, cache.khva, NULL_KHVA) : undefined,
+      oops: entry.oops !== undefined,
+      fault: entry.faults !== undefined,
+      useAfterFree: uaf,
+      stale: entry.stale === true,
+      ...entry.deltas,
+      violations: entry.violations,
+    };
+    for (const [key, expected] of Object.entries(exp)) {
+      if (expected === undefined) continue;
+      const got = actual[key];
+      if (!compare(key, expected, got)) {
+        const failure: ScenarioFailure = {
+          step: i + 1,
+          thread: step.thread,
+          op: step.op,
+          key,
+          expected,
+          actual: got,
+          message: `step ${i + 1} (${step.thread} ${step.op}): expected ${key} ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`,
+        };
+        return { ok: false, backend, trace, failure };
+      }
+    }
+  }
+  return { ok: true, backend, trace };
+}
+
+/** Load, validate and run a scenario file. Throws ScenarioError for an invalid file. */
+export function runScenarioFile(path: string, options: RunScenarioOptions): ScenarioRun {
+  return runScenario(loadScenarioFile(path), options);
+}

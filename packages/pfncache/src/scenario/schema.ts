@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+// The scenario file format of DESIGN.md ("Scenario files"). Field, op, thread-kind and expect
+// names are fixed (users and outside scripts rely on them); fields may be added.
+
+const int = z.number().int();
+const nonNeg = int.min(0);
+/** An address: a number, or a hex string (YAML 1.2 reads 0x... as a number already). */
+const address = z.union([nonNeg, z.string().regex(/^0x[0-9a-fA-F]+$/, 'a hex address such as 0x7f0000000000')]);
+
+export const errnoNames = ['EINVAL', 'EFAULT', 'EIO', 'ENOMEM', 'EHWPOISON', 'EWOULDBLOCK', 'EEXIST', 'EBUSY'] as const;
+
+export const kernelSchema = z
+  .object({
+    gmemInvalidation: z.boolean().default(true),
+    flushOnZap: z.boolean().default(true),
+    reachGuard: z.boolean().default(true),
+  })
+  .strict();
+
+const memslotSchema = z
+  .object({
+    slot: nonNeg,
+    gfn: address,
+    pages: int.min(1),
+    backing: z.enum(['gmem', 'anon']),
+    flags: z.array(z.enum(['mmap', 'no-direct-map'])).default([]),
+    hva: address,
+    /** The VMM has the gmem file mapped at hva (default: yes when the file allows mmap). */
+    vmmMapped: z.boolean().optional(),
+    sensitivity: z.enum(['none', 'secret', 'pv']).optional(),
+  })
+  .strict();
+
+const vmSchema = z.object({ name: z.string().min(1), memslots: z.array(memslotSchema).default([]) }).strict();
+
+const threadSchema = z
+  .object({
+    name: z.string().min(1),
+    kind: z.enum(['vcpu', 'host', 'process', 'irq', 'kthread']),
+    vm: z.string().optional(),
+    cpu: nonNeg,
+  })
+  .strict();
+
+const sameChanged = z.enum(['same', 'changed', 'none']);
+
+export const expectSchema = z
+  .object({
+    result: z.union([z.literal(0), z.boolean(), z.enum(errnoNames), z.enum(['paused', 'blocked'])]).optional(),
+    valid: z.boolean().optional(),
+    active: z.boolean().optional(),
+    pfn: sameChanged.optional(),
+    khva: sameChanged.optional(),
+    oops: z.boolean().optional(),
+    fault: z.boolean().optional(),
+    useAfterFree: z.boolean().optional(),
+    stale: z.boolean().optional(),
+    mapCalls: nonNeg.optional(),
+    unmapCalls: nonNeg.optional(),
+    tlbFlushesGlobal: nonNeg.optional(),
+    ipis: nonNeg.optional(),
+    wouldBlock: nonNeg.optional(),
+    /** Names of invariants violated after the step ([] = none). */
+    violations: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const opNames = [
+  'activate',
+  'activate-hva',
+  'check',
+  'refresh',
+  'resume',
+  'deactivate',
+  'read',
+  'write',
+  'use',
+  'munmap',
+  'migrate-page',
+  'punch-hole',
+  'set-memslot',
+  'set-attributes',
+  'run',
+  'purge',
+] as const;
+
+const stepSchema = z
+  .object({
+    thread: z.string().min(1),
+    op: z.enum(opNames),
+    cache: z.string().optional(),
+    gpa: address.optional(),
+    hva: address.optional(),
+    len: nonNeg.optional(),
+    offset: nonNeg.optional(),
+    bytes: int.min(1).optional(),
+    vm: z.string().optional(),
+    slot: nonNeg.optional(),
+    page: nonNeg.optional(),
+    pages: int.min(1).optional(),
+    gfn: address.optional(),
+    delete: z.boolean().optional(),
+    private: z.boolean().optional(),
+    cpu: nonNeg.optional(),
+    atomic: z.boolean().optional(),
+    pauseAt: z.string().optional(),
+    note: z.string().optional(),
+    expect: expectSchema.optional(),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    machine: z
+      .object({ cpus: int.min(1).max(64), tlbEntries: int.min(1).optional(), memGiB: z.number().min(1).optional() })
+      .strict(),
+    backend: z.string().min(1),
+    kernel: kernelSchema.default({ gmemInvalidation: true, flushOnZap: true, reachGuard: true }),
+    seed: int.optional(),
+    vms: z.array(vmSchema).default([]),
+    threads: z.array(threadSchema).min(1),
+    steps: z.array(stepSchema).min(1),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioStep = Scenario['steps'][number];
+export type ScenarioExpect = z.infer<typeof expectSchema>;
