@@ -46,7 +46,7 @@ export class GuestMemfd {
     let pfn = this.folios.get(index);
     if (pfn !== undefined) return pfn;
     const m = this.machine;
-    const frame = m.mem.alloc(this.vm.id, this.vm.mm.id, this.tag);
+    const frame = m.mem.alloc(this.vm.id, this.vm.mm.id, this.tag, `vm${this.vm.id}:gmem${this.id}:${index}`);
     frame.noDirectMap = this.flags.noDirectMap;
     // A reused frame keeps its previous owner's bytes in memory-core: clear them (sparse zeroes).
     frame.bytes = null;

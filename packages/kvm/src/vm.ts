@@ -121,8 +121,8 @@ export class Vm {
       end,
       name: `anon@${start.toString(16)}`,
       gupAllowed: true,
-      fault() {
-        const f = vm.machine.mem.alloc(vm.id, vm.mm.id, tag);
+      fault(va: Va) {
+        const f = vm.machine.mem.alloc(vm.id, vm.mm.id, tag, `vm${vm.id}:anon:${va.toString(16)}`);
         // do_anonymous_page hands out a zeroed page; a reused frame still holds old bytes.
         f.bytes = null;
         vm.machine.ledger.charge('faultAnon');
@@ -172,8 +172,9 @@ export class Vm {
 
   // ---- memslots ---------------------------------------------------------------------------
 
-  // Models KVM_SET_USER_MEMORY_REGION2 (kvm_set_memslot): create, move (gfn) or delete a slot.
-  // Delete and move publish an invalid copy first, then the final set: two swaps.
+  // Models __kvm_set_memory_region() (KVM_SET_USER_MEMORY_REGION2) for create and move; a move
+  // publishes an invalid copy first, then the final set: two swaps. Unlike the kernel, a gmem
+  // slot gets a new file of its own (pgoff 0) and the VMM's memory at hva is mapped here too.
   *setMemslot(t: SimThread, spec: MemslotSpec): ThreadBody<ErrnoResult | 0> {
     const err = this.checkSpec(spec);
     if (err) return err;
@@ -188,11 +189,15 @@ export class Vm {
         return { errno: 'EINVAL', reason: `slot ${spec.slot}: only the gfn of an existing slot can change` };
       }
       if (old.baseGfn === spec.gfn) return 0;
+      const overlap = this.checkOverlap(spec);
+      if (overlap) return overlap;
       yield* this.swapMemslots(t, () => this.memslots.slots.set(old.id, { ...old, invalid: true }));
       yield* this.swapMemslots(t, () => this.memslots.slots.set(old.id, { ...old, baseGfn: spec.gfn, invalid: false }));
       this.event(`memslot ${spec.slot}: moved to gfn ${spec.gfn}`);
       return 0;
     }
+    const overlap = this.checkOverlap(spec);
+    if (overlap) return overlap;
     let gmem: GuestMemfd | null = null;
     if (spec.backing === 'gmem') {
       const flags = spec.gmemFlags ?? { mmap: false, noDirectMap: false };
@@ -218,6 +223,8 @@ export class Vm {
     return 0;
   }
 
+  // Models __kvm_set_memory_region() with size 0 (KVM_MR_DELETE): the invalid copy, then the set
+  // without the slot: two swaps. The gmem file stays until released (no kvm_gmem_unbind).
   *deleteMemslot(t: SimThread, id: number): ThreadBody<ErrnoResult | 0> {
     const old = this.memslots.slots.get(id);
     if (!old) return { errno: 'EINVAL', reason: `slot ${id} does not exist` };
@@ -230,6 +237,11 @@ export class Vm {
   private checkSpec(spec: MemslotSpec): ErrnoResult | null {
     if (!Number.isInteger(spec.pages) || spec.pages < 1) return { errno: 'EINVAL', reason: 'pages must be >= 1' };
     if (spec.hva % PAGE_SIZE !== 0) return { errno: 'EINVAL', reason: 'hva must be page aligned' };
+    return null;
+  }
+
+  /** kvm_check_memslot_overlap(), for create and move only, as the kernel orders its checks. */
+  private checkOverlap(spec: MemslotSpec): ErrnoResult | null {
     for (const s of this.memslots.slots.values()) {
       if (s.id === spec.slot) continue;
       if (spec.gfn < s.baseGfn + s.npages && s.baseGfn < spec.gfn + spec.pages) {
@@ -239,8 +251,9 @@ export class Vm {
     return null;
   }
 
-  // Models kvm_swap_active_memslots(): wait for in-flight mmu-notifier invalidations, publish,
-  // expose generation|IN_PROGRESS during synchronize_srcu, then the final generation (+2 on x86).
+  // Models kvm_swap_active_memslots(): wait while invalidations hold the active count (mmu
+  // notifier; with the RFC hook also gmem and attributes), publish, expose generation|IN_PROGRESS
+  // during synchronize_srcu, then the final generation (+2 on x86). One generation, not per as_id.
   private *swapMemslots(t: SimThread, publish: () => void): ThreadBody<void> {
     while (this.activeInvalidateCount > 0) {
       yield { kind: 'blocked', label: 'memslot-swap-wait', until: () => this.activeInvalidateCount === 0 };
@@ -413,7 +426,7 @@ export class Vm {
     yield* this.mmuNotifierInvalidateRangeStart(t, va, va + PAGE_SIZE);
     yield { kind: 'preempt', label: 'mmu-notifier-started' };
     const oldFrame = m.mem.get(old.pfn)!;
-    const fresh = m.mem.alloc(oldFrame.owner, oldFrame.ownerMm, oldFrame.tag);
+    const fresh = m.mem.alloc(oldFrame.owner, oldFrame.ownerMm, oldFrame.tag, oldFrame.ident);
     // The new frame gets exactly the old contents (a reused frame's own bytes must not survive).
     fresh.bytes = oldFrame.bytes ? oldFrame.bytes.slice() : null;
     m.unmapUser(this.mm, va);

@@ -38,7 +38,9 @@ export class Calibration {
         );
       }
       if (!Number.isFinite(value) || value < 0) {
-        throw new ModelUsageError(`calibration.${name}: must be a finite number of cycles >= 0, got ${value}`);
+        throw new ModelUsageError(
+          `calibration.${name}: must be a finite number of cycles >= 0, got ${value}`,
+        );
       }
       this.cycles.set(name, value);
     }

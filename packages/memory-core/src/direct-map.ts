@@ -1,5 +1,5 @@
-import type { CostLedger } from './ledger.ts';
 import { PAGES_PER_1G, PAGES_PER_2M, type Pfn } from './layout.ts';
+import type { CostLedger } from './ledger.ts';
 
 export type LeafSize = '1G' | '2M' | '4K';
 

@@ -18,8 +18,13 @@ export interface Frame {
   /** The page's mapping is flagged no-direct-map (AS_NO_DIRECT_MAP on a guest_memfd folio). */
   noDirectMap: boolean;
   refcount: number;
-  /** Bumped on every free: a translation made for an older generation is a use-after-free. */
+  /** Bumped on every free. */
   gen: number;
+  /**
+   * What the page holds in this life (e.g. `vm1:gmem0:5`): a translation made for another
+   * identity is a use-after-free once the frame was freed or handed to someone else.
+   */
+  ident: string;
   /** Bytes exist only once written (sparse memory). */
   bytes: Uint8Array | null;
 }
@@ -35,7 +40,11 @@ export interface FrameListener {
  */
 export class PhysicalMemory {
   readonly frames = new Map<Pfn, Frame>();
+  /** Frames freed back to the buddy allocator, and per-CPU lists of recently freed frames. */
   private readonly freeList: Pfn[] = [];
+  private readonly pcp = new Map<number, Pfn[]>();
+  /** Which CPU allocates or frees (set by the machine to the CPU running the current thread). */
+  cpuOf: () => number = () => 0;
   private nextFresh: Pfn;
   private listener: FrameListener | null = null;
 
@@ -68,9 +77,10 @@ export class PhysicalMemory {
   }
 
   /** alloc_page(): one order-0 frame, refcount 1. */
-  alloc(owner: OwnerId, ownerMm: number, tag: Sensitivity = 'none'): Frame {
+  alloc(owner: OwnerId, ownerMm: number, tag: Sensitivity = 'none', ident?: string): Frame {
     if (owner === FREE) throw new ModelUsageError('cannot allocate a frame to FREE');
-    let pfn = this.freeList.pop();
+    // The allocating CPU's list first (hot, LIFO), then frames freed elsewhere, then fresh ones.
+    let pfn = this.pcp.get(this.cpuOf())?.pop() ?? this.freeList.pop();
     if (pfn === undefined) {
       if (this.nextFresh >= this.totalPages) {
         throw new ExhaustedError('memory', `out of memory: all ${this.totalPages} frames in use`);
@@ -79,7 +89,17 @@ export class PhysicalMemory {
     }
     let frame = this.frames.get(pfn);
     if (!frame) {
-      frame = { pfn, owner: FREE, ownerMm: 0, tag: 'none', noDirectMap: false, refcount: 0, gen: 0, bytes: null };
+      frame = {
+        pfn,
+        owner: FREE,
+        ownerMm: 0,
+        tag: 'none',
+        noDirectMap: false,
+        refcount: 0,
+        gen: 0,
+        ident: 'free',
+        bytes: null,
+      };
       this.frames.set(pfn, frame);
     }
     const prev = frame.owner;
@@ -87,6 +107,7 @@ export class PhysicalMemory {
     frame.ownerMm = ownerMm;
     frame.tag = tag;
     frame.refcount = 1;
+    frame.ident = ident ?? `o${owner}:g${frame.gen}`;
     this.listener?.frameOwnerChanged(frame, prev);
     return frame;
   }
@@ -111,8 +132,15 @@ export class PhysicalMemory {
     f.tag = 'none';
     f.noDirectMap = false;
     f.gen++;
+    f.ident = 'free';
     // Contents stay until someone else writes: a stale reader sees the old owner's data.
-    this.freeList.push(f.pfn);
+    const cpu = this.cpuOf();
+    let list = this.pcp.get(cpu);
+    if (!list) {
+      list = [];
+      this.pcp.set(cpu, list);
+    }
+    list.push(f.pfn);
     this.listener?.frameOwnerChanged(f, prev);
   }
 

@@ -1,4 +1,10 @@
-export { Calibration, type CalibrationRow, type CalibrationRowName, type CalibrationTable, defaultCalibration } from './calibration.ts';
+export {
+  Calibration,
+  type CalibrationRow,
+  type CalibrationRowName,
+  type CalibrationTable,
+  defaultCalibration,
+} from './calibration.ts';
 export { Cpu, type ExecContext, type ExecMode } from './cpu.ts';
 export { DirectMap, type LeafSize, type RemoveResult } from './direct-map.ts';
 export { ExhaustedError, KhvaError, ModelUsageError } from './errors.ts';
@@ -6,11 +12,28 @@ export { FREE, type Frame, HOST, type OwnerId, PhysicalMemory, type Sensitivity 
 export * from './layout.ts';
 export { CostLedger, type Counters, zeroCounters } from './ledger.ts';
 export { Mutex, RwLock } from './locks.ts';
-export { type AccessOp, type AccessOutcome, type AccessRecord, Machine, type MachineOptions, type Translation } from './machine.ts';
+export {
+  type AccessOp,
+  type AccessOutcome,
+  type AccessRecord,
+  Machine,
+  type MachineOptions,
+  type Reachability,
+  type Translation,
+} from './machine.ts';
 export { type FaultResult, Mm, type Vma } from './mm.ts';
 export { type ExposureFigures, GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 export { PageTable, type Pte } from './page-table.ts';
 export { Prng } from './prng.ts';
-export { runAlone, Scheduler, SimThread, type ThreadBody, type ThreadKind, type ThreadSpec, type YieldKind, type YieldPoint } from './scheduler.ts';
-export { type TlbEntry, Tlb, tlbKey } from './tlb.ts';
+export {
+  runAlone,
+  Scheduler,
+  SimThread,
+  type ThreadBody,
+  type ThreadKind,
+  type ThreadSpec,
+  type YieldKind,
+  type YieldPoint,
+} from './scheduler.ts';
+export { Tlb, type TlbEntry, tlbKey } from './tlb.ts';
 export { VaRange } from './va-range.ts';

@@ -8,7 +8,9 @@ export class Mutex {
 
   *lock(t: SimThread): ThreadBody<void> {
     if (t.mode !== 'process') {
-      throw new ModelUsageError(`${this.name}: mutex taken by ${t.name} in ${t.mode} context (sleeping in atomic)`);
+      throw new ModelUsageError(
+        `${this.name}: mutex taken by ${t.name} in ${t.mode} context (sleeping in atomic)`,
+      );
     }
     while (this.owner !== null) yield { kind: 'blocked', label: this.name, until: () => this.owner === null };
     this.owner = t;
@@ -20,6 +22,9 @@ export class Mutex {
   }
 }
 
+/** Spinning locks each thread holds, across all locks (like preempt_count): atomic until the last goes. */
+const spinHeld = new WeakMap<SimThread, { depth: number; mode: SimThread['mode'] }>();
+
 /**
  * A reader-writer spinlock (rwlock_t). Holders spin rather than sleep, so the holder's mode
  * is raised to atomic while it holds the lock (the _irq variants also keep IRQs off).
@@ -27,7 +32,6 @@ export class Mutex {
 export class RwLock {
   readers = new Set<SimThread>();
   writer: SimThread | null = null;
-  private saved = new Map<SimThread, SimThread['mode']>();
   constructor(readonly name: string) {}
 
   tryRead(t: SimThread): boolean {
@@ -38,11 +42,13 @@ export class RwLock {
   }
 
   *readLock(t: SimThread): ThreadBody<void> {
-    while (!this.tryRead(t)) yield { kind: 'blocked', label: `${this.name}:read`, until: () => this.writer === null };
+    while (!this.tryRead(t))
+      yield { kind: 'blocked', label: `${this.name}:read`, until: () => this.writer === null };
   }
 
   readUnlock(t: SimThread): void {
-    if (!this.readers.delete(t)) throw new ModelUsageError(`${this.name}: ${t.name} does not hold it for read`);
+    if (!this.readers.delete(t))
+      throw new ModelUsageError(`${this.name}: ${t.name} does not hold it for read`);
     this.restore(t);
   }
 
@@ -70,15 +76,17 @@ export class RwLock {
   }
 
   private raise(t: SimThread): void {
-    if (!this.saved.has(t)) this.saved.set(t, t.mode);
+    const h = spinHeld.get(t);
+    if (h) h.depth++;
+    else spinHeld.set(t, { depth: 1, mode: t.mode });
     if (t.mode === 'process') t.mode = 'atomic';
   }
 
   private restore(t: SimThread): void {
-    const m = this.saved.get(t);
-    if (m !== undefined) {
-      t.mode = m;
-      this.saved.delete(t);
+    const h = spinHeld.get(t);
+    if (h && --h.depth === 0) {
+      t.mode = h.mode;
+      spinHeld.delete(t);
     }
   }
 }

@@ -7,14 +7,14 @@ import {
   directMapPfn,
   formatVa,
   offsetInPage,
+  PAGE_OFFSET,
   PAGE_SIZE,
   type Pfn,
-  PAGE_OFFSET,
   pageAlignDown,
   regionOf,
+  type Va,
   VMALLOC_SIZE,
   VMALLOC_START,
-  type Va,
   vpnOf,
 } from './layout.ts';
 import { CostLedger } from './ledger.ts';
@@ -64,6 +64,26 @@ export interface Translation {
   readonly stale: boolean;
 }
 
+/** Every kernel translation of one frame at this instant: which mms and CPUs can reach it. */
+export interface Reachability {
+  readonly pfn: Pfn;
+  /** Its direct-map PTE is present (reachable from every mm). */
+  readonly directMap: boolean;
+  /** Kernel PTEs mapping it: scope 0 is the global vmalloc range, else the mm-local region of that mm. */
+  readonly ptes: ReadonlyArray<{ readonly scope: number; readonly va: Va }>;
+  /** Kernel TLB entries that translate to it, stale ones included (scope as for ptes). */
+  readonly tlb: ReadonlyArray<{
+    readonly cpu: number;
+    readonly scope: number;
+    readonly va: Va;
+    readonly stale: boolean;
+  }>;
+  /** The mms it is reachable from: 'all' when any translation is global, else mm ids (ascending). */
+  readonly mms: 'all' | readonly number[];
+  /** Online CPUs that can translate to it now: a usable TLB entry, or a PTE their page walk reaches. */
+  readonly cpus: readonly number[];
+}
+
 /**
  * The machine: physical memory, the kernel address space (direct map, vmalloc, per-mm local
  * regions), user page tables, CPUs with TLBs, flush primitives with IPIs, the cost ledger and
@@ -85,6 +105,8 @@ export class Machine {
   readonly faults: AccessRecord[] = [];
   readonly singlePageFlushCeiling: number;
   private nextMmId = 1;
+  /** The CPU whose thread is running now (the scheduler sets it): page allocation is per CPU. */
+  currentCpu = 0;
 
   constructor(readonly options: MachineOptions) {
     if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > 4096) {
@@ -107,6 +129,7 @@ export class Machine {
     this.vmalloc = new VaRange('vmalloc', VMALLOC_START, VMALLOC_SIZE, this.ledger);
     this.oracle = new SafetyOracle(this.ledger, this.mem, () => this.directMap);
     this.mem.setListener(this.oracle);
+    this.mem.cpuOf = () => this.currentCpu;
     this.cpus = Array.from({ length: options.cpus }, (_, i) => new Cpu(i, tlbEntries));
     this.singlePageFlushCeiling = options.singlePageFlushCeiling ?? 33;
   }
@@ -136,7 +159,7 @@ export class Machine {
       for (const e of cpu.tlb.removeWhere((x) => x.asid === mm.id)) this.entryGone(e);
       if (cpu.loadedMm === mm) cpu.loadedMm = null;
     }
-    for (const [, pte] of mm.localPt.destroy()) this.oracle.dropRef(pte.pfn, mm.id, pte.gen, false);
+    for (const [, pte] of mm.localPt.destroy()) this.oracle.dropRef(pte.pfn, mm.id, pte.ident ?? '', false);
     mm.userPt.destroy();
     mm.cpumask.clear();
     mm.alive = false;
@@ -179,8 +202,8 @@ export class Machine {
 
   mapUser(mm: Mm, va: Va, pfn: Pfn): void {
     this.expectRegion(va, 'user');
-    const gen = this.mem.get(pfn)?.gen ?? 0;
-    mm.userPt.set(vpnOf(va), { pfn, gen });
+    const f = this.mem.get(pfn);
+    mm.userPt.set(vpnOf(va), { pfn, gen: f?.gen ?? 0, ident: f?.ident ?? 'free' });
     this.markStale(mm.id, vpnOf(va), pfn);
   }
 
@@ -193,8 +216,9 @@ export class Machine {
 
   // Models set_direct_map_invalid_noflush() on one page; the caller decides on the flush.
   removeFromDirectMap(pfn: Pfn): RemoveResult {
+    const va = this.pageAddress(pfn);
     const r = this.directMap.remove(pfn);
-    this.markStale(0, vpnOf(this.pageAddress(pfn)), null);
+    this.markStale(0, vpnOf(va), null);
     this.oracle.directMapChanged(pfn);
     return r;
   }
@@ -212,11 +236,12 @@ export class Machine {
 
   private setPte(pt: PageTable, scope: number, va: Va, pfn: Pfn): void {
     if (!this.mem.isRam(pfn)) throw new ModelUsageError(`pfn ${pfn} is not RAM`);
-    const gen = this.mem.get(pfn)?.gen ?? 0;
+    const f = this.mem.get(pfn);
+    const ident = f?.ident ?? 'free';
     const vpn = vpnOf(va);
-    const prev = pt.set(vpn, { pfn, gen });
-    if (prev) this.oracle.dropRef(prev.pfn, scope, prev.gen, false);
-    this.oracle.addRef(pfn, scope, gen, false);
+    const prev = pt.set(vpn, { pfn, gen: f?.gen ?? 0, ident });
+    if (prev) this.oracle.dropRef(prev.pfn, scope, prev.ident ?? '', false);
+    this.oracle.addRef(pfn, scope, ident, false);
     this.markStale(scope, vpn, pfn);
   }
 
@@ -224,7 +249,7 @@ export class Machine {
     const vpn = vpnOf(va);
     const prev = pt.clear(vpn);
     if (!prev) return undefined;
-    this.oracle.dropRef(prev.pfn, scope, prev.gen, false);
+    this.oracle.dropRef(prev.pfn, scope, prev.ident ?? '', false);
     this.markStale(scope, vpn, null);
     return prev;
   }
@@ -252,7 +277,7 @@ export class Machine {
   private entryGone(e: TlbEntry): void {
     if (e.scope < 0) return;
     if (e.stale) this.oracle.staleChanged(-1);
-    this.oracle.dropRef(e.pfn, e.scope, e.gen, e.viaDirectMap);
+    this.oracle.dropRef(e.pfn, e.scope, e.ident ?? '', e.viaDirectMap);
   }
 
   // Models a local invlpg (flush_tlb_one_kernel / flush_tlb_one_user on this CPU only).
@@ -340,6 +365,34 @@ export class Machine {
 
   // ---- access -----------------------------------------------------------------------------
 
+  // Not a kernel function: the oracle's question "who can reach this frame?", answered by
+  // scanning kernel PTEs and TLBs (user PTEs are the owner's own mappings and are left out).
+  reachability(pfn: Pfn): Reachability {
+    const ptes: Array<{ scope: number; va: Va }> = [];
+    for (const [vpn, pte] of this.kernelPt.entries()) {
+      if (pte.pfn === pfn) ptes.push({ scope: GLOBAL_SCOPE, va: vpn * PAGE_SIZE });
+    }
+    for (const mm of this.mms.values()) {
+      for (const [vpn, pte] of mm.localPt.entries())
+        if (pte.pfn === pfn) ptes.push({ scope: mm.id, va: vpn * PAGE_SIZE });
+    }
+    const directMap = this.directMap.isPresent(pfn);
+    const tlb: Array<{ cpu: number; scope: number; va: Va; stale: boolean }> = [];
+    const cpus: number[] = [];
+    for (const cpu of this.cpus) {
+      let reaches = directMap || ptes.some((p) => p.scope === GLOBAL_SCOPE || p.scope === cpu.loadedMm?.id);
+      for (const e of cpu.tlb.entries.values()) {
+        if (e.scope < 0 || e.pfn !== pfn) continue;
+        tlb.push({ cpu: cpu.id, scope: e.scope, va: e.vpn * PAGE_SIZE, stale: e.stale });
+        if (e.asid === 0 || e.asid === cpu.loadedMm?.id) reaches = true;
+      }
+      if (reaches && cpu.online) cpus.push(cpu.id);
+    }
+    const scopes = new Set([...ptes, ...tlb].map((x) => x.scope));
+    const mms = directMap || scopes.has(GLOBAL_SCOPE) ? 'all' : [...scopes].sort((a, b) => a - b);
+    return { pfn, directMap, ptes, tlb, mms, cpus };
+  }
+
   /** Look a translation up the way the CPU would, without changing any state. */
   translate(cpu: Cpu, va: Va): Translation | null {
     const vpn = vpnOf(va);
@@ -358,7 +411,8 @@ export class Machine {
       case 'direct-map': {
         const pfn = directMapPfn(va);
         if (!this.mem.isRam(pfn) || !this.directMap.isPresent(pfn)) return undefined;
-        return { pfn, gen: this.mem.get(pfn)?.gen ?? 0 };
+        const f = this.mem.get(pfn);
+        return { pfn, gen: f?.gen ?? 0, ident: f?.ident ?? 'free' };
       }
       case 'vmalloc':
         return this.kernelPt.get(vpn);
@@ -406,7 +460,13 @@ export class Machine {
         return this.fail('oops', ctx, va, op, `unable to handle page fault for address ${formatVa(va)}`);
       }
       if (ctx.mode !== 'process') {
-        return this.fail('fault', ctx, va, op, `user address ${formatVa(va)} not present in ${ctx.mode} context`);
+        return this.fail(
+          'fault',
+          ctx,
+          va,
+          op,
+          `user address ${formatVa(va)} not present in ${ctx.mode} context`,
+        );
       }
       const vma = mm?.findVma(va);
       if (!mm || !vma) return this.fail('fault', ctx, va, op, `no user mapping at ${formatVa(va)}`);
@@ -416,7 +476,10 @@ export class Machine {
     }
     if (!entry) throw new ModelUsageError('unreachable: translation loop ended without an entry');
     const frame = this.mem.get(entry.pfn);
-    const useAfterFree = !frame || frame.owner === FREE || frame.gen !== entry.gen;
+    // A direct-map entry is right in every life of the frame (page_address() never changes),
+    // so only a free frame makes it a use-after-free; other entries also go stale on reuse.
+    const useAfterFree =
+      !frame || frame.owner === FREE || (!entry.viaDirectMap && entry.ident !== undefined && frame.ident !== entry.ident);
     if (useAfterFree && entry.scope >= 0) this.oracle.useAfterFreeAccess();
     this.ledger.charge('cacheAccess');
     let out: Uint8Array | null = null;
@@ -430,14 +493,30 @@ export class Machine {
   private fill(cpu: Cpu, asid: number, vpn: number, pte: Pte, region: string): TlbEntry {
     const viaDirectMap = region === 'direct-map';
     const scope = region === 'user' ? -1 : asid;
-    const entry: TlbEntry = { key: tlbKey(asid, vpn), vpn, asid, pfn: pte.pfn, gen: pte.gen, viaDirectMap, scope, stale: false };
+    const entry: TlbEntry = {
+      key: tlbKey(asid, vpn),
+      vpn,
+      asid,
+      pfn: pte.pfn,
+      gen: pte.gen,
+      ...(pte.ident !== undefined ? { ident: pte.ident } : {}),
+      viaDirectMap,
+      scope,
+      stale: false,
+    };
     const evicted = cpu.tlb.insert(entry);
     if (evicted) this.entryGone(evicted);
-    if (scope >= 0) this.oracle.addRef(pte.pfn, scope, pte.gen, viaDirectMap);
+    if (scope >= 0) this.oracle.addRef(pte.pfn, scope, pte.ident ?? '', viaDirectMap);
     return entry;
   }
 
-  private fail(kind: 'oops' | 'fault', ctx: ExecContext, va: Va, op: AccessOp, reason: string): AccessOutcome {
+  private fail(
+    kind: 'oops' | 'fault',
+    ctx: ExecContext,
+    va: Va,
+    op: AccessOp,
+    reason: string,
+  ): AccessOutcome {
     const rec: AccessRecord = {
       cpu: ctx.cpu.id,
       mode: ctx.mode,

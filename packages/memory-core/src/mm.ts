@@ -1,5 +1,5 @@
-import type { CostLedger } from './ledger.ts';
 import { PAGE_SIZE, type Pfn, type Va } from './layout.ts';
+import type { CostLedger } from './ledger.ts';
 import { PageTable } from './page-table.ts';
 
 /** Result of handling a user page fault: a frame, or the reason there is none. */

@@ -1,7 +1,7 @@
 import type { DirectMap } from './direct-map.ts';
 import { FREE, type Frame, type FrameListener, type PhysicalMemory, type Sensitivity } from './frames.ts';
-import type { CostLedger } from './ledger.ts';
 import type { Pfn } from './layout.ts';
+import type { CostLedger } from './ledger.ts';
 
 /** Where a kernel translation can be used from: every mm (GLOBAL) or one mm (its id). */
 export const GLOBAL_SCOPE = 0;
@@ -9,10 +9,10 @@ export const GLOBAL_SCOPE = 0;
 interface FrameReach {
   /** Global direct-map TLB entries (legitimate for a free frame, so not use-after-free). */
   dmapTlb: number;
-  /** Other global translations (vmalloc/ioremap PTEs and their TLB entries), by frame generation. */
-  global: Map<number, number>;
-  /** mm-scoped translations (mm-local PTEs and TLB entries): mm id -> generation -> count. */
-  perMm: Map<number, Map<number, number>>;
+  /** Other global translations (vmalloc/ioremap PTEs and their TLB entries), by frame identity. */
+  global: Map<string, number>;
+  /** mm-scoped translations (mm-local PTEs and TLB entries): mm id -> identity -> count. */
+  perMm: Map<number, Map<string, number>>;
   exposedTag: Sensitivity | null;
   foreign: boolean;
   uafSince: number;
@@ -96,6 +96,15 @@ export class SafetyOracle implements FrameListener {
     };
   }
 
+  /** Guest frames reachable through a kernel translation right now, and whether from a foreign mm. */
+  exposedFrames(): Array<{ pfn: Pfn; tag: 'secret' | 'pv'; foreign: boolean }> {
+    const out: Array<{ pfn: Pfn; tag: 'secret' | 'pv'; foreign: boolean }> = [];
+    for (const [pfn, r] of this.reach) {
+      if (r.exposedTag) out.push({ pfn, tag: r.exposedTag as 'secret' | 'pv', foreign: r.foreign });
+    }
+    return out.sort((a, b) => a.pfn - b.pfn);
+  }
+
   private record(pfn: Pfn): FrameReach {
     let r = this.reach.get(pfn);
     if (!r) {
@@ -105,20 +114,20 @@ export class SafetyOracle implements FrameListener {
     return r;
   }
 
-  /** A translation to pfn (made when the frame had generation gen) appeared. */
-  addRef(pfn: Pfn, scope: number, gen: number, viaDirectMap: boolean): void {
+  /** A translation to pfn, made while the frame held `ident`, appeared. */
+  addRef(pfn: Pfn, scope: number, ident: string, viaDirectMap: boolean): void {
     this.sync();
     const r = this.record(pfn);
     if (viaDirectMap) r.dmapTlb++;
-    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), gen, 1);
+    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), ident, 1);
     this.reevaluate(pfn, r);
   }
 
-  dropRef(pfn: Pfn, scope: number, gen: number, viaDirectMap: boolean): void {
+  dropRef(pfn: Pfn, scope: number, ident: string, viaDirectMap: boolean): void {
     this.sync();
     const r = this.record(pfn);
     if (viaDirectMap) r.dmapTlb--;
-    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), gen, -1);
+    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), ident, -1);
     this.reevaluate(pfn, r);
   }
 
@@ -149,13 +158,13 @@ export class SafetyOracle implements FrameListener {
 
   private reevaluate(pfn: Pfn, r: FrameReach): void {
     const f = this.mem.get(pfn);
-    const gen = f ? f.gen : 0;
+    const live = f && f.owner !== FREE ? f.ident : null;
     let anyGlobal = r.dmapTlb > 0 || this.directMap().isPresent(pfn);
     let oldGen = false;
     for (const [g, n] of r.global) {
       if (n <= 0) continue;
       anyGlobal = true;
-      if (g < gen || (f && f.owner === FREE)) oldGen = true;
+      if (g !== live) oldGen = true;
     }
     let anyMm = false;
     let foreignMm = false;
@@ -164,10 +173,10 @@ export class SafetyOracle implements FrameListener {
         if (n <= 0) continue;
         anyMm = true;
         if (f && mm !== f.ownerMm) foreignMm = true;
-        if (g < gen || (f && f.owner === FREE)) oldGen = true;
+        if (g !== live) oldGen = true;
       }
     }
-    // Use-after-free window: a translation made for an earlier life of the frame is alive.
+    // Use-after-free window: a translation made for another life of the frame (freed or reused) is alive.
     if (oldGen && r.uafSince < 0) {
       r.uafSince = this.lastNs;
       this.openUaf++;
@@ -191,7 +200,7 @@ function isGuest(f: Frame): boolean {
   return f.owner > 0 && f.tag !== 'none';
 }
 
-function mmMap(r: FrameReach, mm: number): Map<number, number> {
+function mmMap(r: FrameReach, mm: number): Map<string, number> {
   let m = r.perMm.get(mm);
   if (!m) {
     m = new Map();
@@ -200,7 +209,7 @@ function mmMap(r: FrameReach, mm: number): Map<number, number> {
   return m;
 }
 
-function bump(m: Map<number, number>, key: number, delta: number): void {
+function bump(m: Map<string, number>, key: string, delta: number): void {
   const v = (m.get(key) ?? 0) + delta;
   if (v === 0) m.delete(key);
   else m.set(key, v);

@@ -1,10 +1,12 @@
-import type { CostLedger } from './ledger.ts';
 import type { Pfn } from './layout.ts';
+import type { CostLedger } from './ledger.ts';
 
 export interface Pte {
   readonly pfn: Pfn;
   /** Frame generation when the PTE was set (a later free makes this PTE dangle). */
   readonly gen: number;
+  /** Identity of the frame's content when the PTE was set (see Frame.ident). */
+  readonly ident?: string;
 }
 
 /**

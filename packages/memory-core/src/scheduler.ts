@@ -116,7 +116,8 @@ export class Scheduler {
 
   thread(name: string): SimThread {
     const t = this.threads.get(name);
-    if (!t) throw new ModelUsageError(`no thread named ${name}; threads: ${[...this.threads.keys()].join(', ')}`);
+    if (!t)
+      throw new ModelUsageError(`no thread named ${name}; threads: ${[...this.threads.keys()].join(', ')}`);
     return t;
   }
 
@@ -132,6 +133,7 @@ export class Scheduler {
       this.machine.switchMm(t.cpu, t.spec.mm);
     }
     t.cpu.current = t.name;
+    this.machine.currentCpu = t.cpu.id;
   }
 
   /** Run one thread to its next yield point. */
@@ -162,7 +164,8 @@ export class Scheduler {
       const ready = this.runnable();
       if (ready.length === 0) {
         const stuck = [...this.threads.values()].filter((t) => !t.done);
-        if (stuck.length > 0) throw new ModelUsageError(`deadlock: ${stuck.map((t) => t.name).join(', ')} blocked`);
+        if (stuck.length > 0)
+          throw new ModelUsageError(`deadlock: ${stuck.map((t) => t.name).join(', ')} blocked`);
         return;
       }
       this.step(this.prng.pick(ready));

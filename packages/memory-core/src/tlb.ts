@@ -7,6 +7,7 @@ export interface TlbEntry {
   readonly asid: number;
   readonly pfn: Pfn;
   readonly gen: number;
+  readonly ident?: string;
   readonly viaDirectMap: boolean;
   /** Oracle scope of a kernel entry (0 global, else mm id); -1 for user entries (not tracked). */
   readonly scope: number;

@@ -1,6 +1,6 @@
 import { ExhaustedError, ModelUsageError } from './errors.ts';
-import type { CostLedger } from './ledger.ts';
 import { PAGE_SIZE, type Va } from './layout.ts';
+import type { CostLedger } from './ledger.ts';
 
 interface Hole {
   start: Va;
