@@ -119,6 +119,7 @@ export class ScenarioWorld {
         const r = runAlone(vm.setMemslot(kt, spec));
         if (r !== 0) throw new Error(`vms.${v.name}: memslot ${ms.slot}: ${r.errno} ${r.reason}`);
       }
+      for (const mp of v.mappings) vm.mapAnon(parseVa(mp.hva), mp.pages);
     }
     const m = this.kvm.machine;
     for (const th of s.threads) {
@@ -146,7 +147,8 @@ export class ScenarioWorld {
     if (!name) throw new Error(`op ${step.op} needs cache:`);
     let c = this.caches.get(name);
     if (!c) {
-      if (!create) throw new Error(`cache ${name} was never activated`);
+      // An unknown name is a new, initialised cache (kvm_gpc_init); only raw accesses need a khva.
+      if (!create) throw new Error(`cache ${name} was never used before this ${step.op}`);
       const Cls = this.options.gpcClass ?? GfnToPfnCache;
       c = new Cls(this.vmFor(step), this.backend, name);
       this.caches.set(name, c);
@@ -181,7 +183,7 @@ function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<
       if (step.hva === undefined) throw new Error('activate-hva needs hva:');
       return w.cache(step.cache, step, true).activateHva(t, parseVa(step.hva), len);
     case 'check': {
-      const g = w.cache(step.cache, step, false);
+      const g = w.cache(step.cache, step, true);
       return (function* () {
         yield* g.lock.readLock(t);
         const ok = g.check(len, t.ctx);
@@ -190,9 +192,9 @@ function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<
       })();
     }
     case 'refresh':
-      return w.cache(step.cache, step, false).refresh(t, len);
+      return w.cache(step.cache, step, true).refresh(t, len);
     case 'deactivate':
-      return w.cache(step.cache, step, false).deactivate(t);
+      return w.cache(step.cache, step, true).deactivate(t);
     case 'read':
     case 'write': {
       const g = w.cache(step.cache, step, false);
@@ -205,7 +207,7 @@ function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<
       })();
     }
     case 'use': {
-      const g = w.cache(step.cache, step, false);
+      const g = w.cache(step.cache, step, true);
       return (function* () {
         const out = yield* gpcUse(t, g, {
           len,

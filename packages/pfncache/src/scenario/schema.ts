@@ -32,7 +32,16 @@ const memslotSchema = z
   })
   .strict();
 
-const vmSchema = z.object({ name: z.string().min(1), memslots: z.array(memslotSchema).default([]) }).strict();
+/** VMM memory outside every memslot (an hva-based cache may point there). */
+const mappingSchema = z.object({ hva: address, pages: int.min(1) }).strict();
+
+const vmSchema = z
+  .object({
+    name: z.string().min(1),
+    memslots: z.array(memslotSchema).default([]),
+    mappings: z.array(mappingSchema).default([]),
+  })
+  .strict();
 
 const threadSchema = z
   .object({
