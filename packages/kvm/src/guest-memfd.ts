@@ -1,4 +1,12 @@
-import { type ExecContext, type FaultResult, type Pfn, type Sensitivity, type ThreadBody, type SimThread, PAGE_SIZE } from '@khva/memory-core';
+import {
+  type ExecContext,
+  type FaultResult,
+  PAGE_SIZE,
+  type Pfn,
+  type Sensitivity,
+  type SimThread,
+  type ThreadBody,
+} from '@khva/memory-core';
 import type { ErrnoResult } from './errno.ts';
 import type { Vm } from './vm.ts';
 
@@ -60,7 +68,10 @@ export class GuestMemfd {
   private checkIndex(index: number): ErrnoResult | null {
     if (this.released) return { errno: 'EFAULT', reason: `guest_memfd ${this.id} is released` };
     if (!Number.isInteger(index) || index < 0 || index >= this.sizePages) {
-      return { errno: 'EFAULT', reason: `index ${index} beyond guest_memfd ${this.id} of ${this.sizePages} pages` };
+      return {
+        errno: 'EFAULT',
+        reason: `index ${index} beyond guest_memfd ${this.id} of ${this.sizePages} pages`,
+      };
     }
     return null;
   }
@@ -91,8 +102,17 @@ export class GuestMemfd {
   // Models kvm_gmem_allocate() (fallocate without PUNCH_HOLE): folios are allocated but not handed
   // out, so even with NO_DIRECT_MAP they stay in the direct map until first use.
   allocate(index: number, pages: number): ErrnoResult | 0 {
-    if (!Number.isInteger(index) || !Number.isInteger(pages) || pages < 1 || index < 0 || index + pages > this.sizePages) {
-      return { errno: 'EINVAL', reason: `fallocate [${index}, ${index + pages}) outside the file of ${this.sizePages} pages` };
+    if (
+      !Number.isInteger(index) ||
+      !Number.isInteger(pages) ||
+      pages < 1 ||
+      index < 0 ||
+      index + pages > this.sizePages
+    ) {
+      return {
+        errno: 'EINVAL',
+        reason: `fallocate [${index}, ${index + pages}) outside the file of ${this.sizePages} pages`,
+      };
     }
     if (this.released) return { errno: 'EFAULT', reason: `guest_memfd ${this.id} is released` };
     for (let i = index; i < index + pages; i++) this.grabFolio(i);
@@ -122,8 +142,17 @@ export class GuestMemfd {
   // Models kvm_gmem_punch_hole(): invalidate begin, truncate (which unmaps the VMM's mappings of
   // the range through the mmu notifier, then frees the folios), invalidate end.
   *punchHole(t: SimThread, index: number, pages: number): ThreadBody<ErrnoResult | 0> {
-    if (!Number.isInteger(index) || !Number.isInteger(pages) || pages < 1 || index < 0 || index + pages > this.sizePages) {
-      return { errno: 'EINVAL', reason: `punch-hole [${index}, ${index + pages}) outside the file of ${this.sizePages} pages` };
+    if (
+      !Number.isInteger(index) ||
+      !Number.isInteger(pages) ||
+      pages < 1 ||
+      index < 0 ||
+      index + pages > this.sizePages
+    ) {
+      return {
+        errno: 'EINVAL',
+        reason: `punch-hole [${index}, ${index + pages}) outside the file of ${this.sizePages} pages`,
+      };
     }
     const inv = yield* this.vm.gmemInvalidateBegin(t, this, index, index + pages);
     yield { kind: 'preempt', label: 'gmem-invalidate-begun' };

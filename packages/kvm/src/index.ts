@@ -16,4 +16,8 @@ export {
 export {
   type GmemInvalidation,
   type InflightInvalidation,
-  type InvalidationSubscriber, type MemslotSpec, type Vcpu, Vm } from './vm.ts';
+  type InvalidationSubscriber,
+  type MemslotSpec,
+  type Vcpu,
+  Vm,
+} from './vm.ts';

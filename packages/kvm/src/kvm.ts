@@ -42,7 +42,12 @@ export class Kvm {
   /** A kernel thread for work that belongs to no user thread (teardown, setup). */
   kthread(): SimThread {
     if (!this.housekeeping) {
-      this.housekeeping = this.scheduler.spawn({ name: 'kvm-housekeeping', kind: 'kthread', cpu: 0, mm: null });
+      this.housekeeping = this.scheduler.spawn({
+        name: 'kvm-housekeeping',
+        kind: 'kthread',
+        cpu: 0,
+        mm: null,
+      });
     }
     return this.housekeeping;
   }

@@ -29,7 +29,7 @@ export interface Memslot {
 }
 
 /** A gmem-only slot (guest_memfd created with MMAP): every gfn is backed by the file. */
-export const isGmemOnly = (slot: Memslot): boolean => slot.gmem !== null && slot.gmem.flags.mmap;
+export const isGmemOnly = (slot: Memslot): boolean => slot.gmem?.flags.mmap === true;
 
 /** The set of memslots the VM currently publishes, with its generation. */
 export class Memslots {

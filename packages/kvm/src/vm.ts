@@ -192,7 +192,9 @@ export class Vm {
       const overlap = this.checkOverlap(spec);
       if (overlap) return overlap;
       yield* this.swapMemslots(t, () => this.memslots.slots.set(old.id, { ...old, invalid: true }));
-      yield* this.swapMemslots(t, () => this.memslots.slots.set(old.id, { ...old, baseGfn: spec.gfn, invalid: false }));
+      yield* this.swapMemslots(t, () =>
+        this.memslots.slots.set(old.id, { ...old, baseGfn: spec.gfn, invalid: false }),
+      );
       this.event(`memslot ${spec.slot}: moved to gfn ${spec.gfn}`);
       return 0;
     }
@@ -204,7 +206,7 @@ export class Vm {
       gmem = this.createGmem(spec.pages, flags, spec.sensitivity ?? 'secret');
       if (flags.mmap && (spec.vmmMapped ?? true)) this.mapGmem(gmem, spec.hva, 0, spec.pages);
     }
-    if (!gmem || !gmem.flags.mmap) {
+    if (!gmem?.flags.mmap) {
       // The VMM's own memory at userspace_addr (for a gmem slot without MMAP, its shared view).
       if (!this.mm.findVma(spec.hva)) this.mapAnon(spec.hva, spec.pages, spec.sensitivity ?? 'none');
     }
@@ -235,7 +237,8 @@ export class Vm {
   }
 
   private checkSpec(spec: MemslotSpec): ErrnoResult | null {
-    if (!Number.isInteger(spec.pages) || spec.pages < 1) return { errno: 'EINVAL', reason: 'pages must be >= 1' };
+    if (!Number.isInteger(spec.pages) || spec.pages < 1)
+      return { errno: 'EINVAL', reason: 'pages must be >= 1' };
     if (spec.hva % PAGE_SIZE !== 0) return { errno: 'EINVAL', reason: 'hva must be page aligned' };
     return null;
   }
@@ -263,7 +266,8 @@ export class Vm {
     this.memslots.generation = gen + GEN_UPDATE_IN_PROGRESS;
     this.machine.ledger.charge('memslotUpdate');
     yield { kind: 'sleep', label: 'synchronize-srcu' };
-    while (this.srcuReaders > 0) yield { kind: 'blocked', label: 'srcu', until: () => this.srcuReaders === 0 };
+    while (this.srcuReaders > 0)
+      yield { kind: 'blocked', label: 'srcu', until: () => this.srcuReaders === 0 };
     this.memslots.generation = gen + KVM_ADDRESS_SPACE_NUM;
     void t;
   }
@@ -305,7 +309,11 @@ export class Vm {
       if (s.gmem !== file) continue;
       const lo = Math.max(first, s.gmemPgoff);
       const hi = Math.min(end, s.gmemPgoff + s.npages);
-      if (lo < hi) out.push([s.userspaceAddr + (lo - s.gmemPgoff) * PAGE_SIZE, s.userspaceAddr + (hi - s.gmemPgoff) * PAGE_SIZE]);
+      if (lo < hi)
+        out.push([
+          s.userspaceAddr + (lo - s.gmemPgoff) * PAGE_SIZE,
+          s.userspaceAddr + (hi - s.gmemPgoff) * PAGE_SIZE,
+        ]);
     }
     return out;
   }
@@ -314,7 +322,12 @@ export class Vm {
   // RFC v2/v3 hook (kernel.gmemInvalidation) also the active count and the gpc walk by hva.
   // Bindings come from the memslots here (the kernel reads the file's binding xarray); what begin
   // saw is handed to end, as the kernel keeps bindings stable under the filemap invalidate lock.
-  *gmemInvalidateBegin(t: SimThread, file: GuestMemfd, first: number, end: number): ThreadBody<GmemInvalidation> {
+  *gmemInvalidateBegin(
+    t: SimThread,
+    file: GuestMemfd,
+    first: number,
+    end: number,
+  ): ThreadBody<GmemInvalidation> {
     const ranges = this.gmemHvaRanges(file, first, end);
     const inv: GmemInvalidation = { file, first, end, ranges, counted: this.kernel.gmemInvalidation };
     this.event(`gmem${file.id}: invalidate begin [${first}, ${end})`);
@@ -497,7 +510,12 @@ export class Vm {
       if (hva >= 0) ranges.push([hva, hva + PAGE_SIZE]);
     }
     for (const [s, e] of ranges) {
-      this.inflight.push({ start: s, end: e, source: 'attributes', reachesGpc: this.kernel.gmemInvalidation });
+      this.inflight.push({
+        start: s,
+        end: e,
+        source: 'attributes',
+        reachesGpc: this.kernel.gmemInvalidation,
+      });
     }
     if (this.kernel.gmemInvalidation) {
       this.activeInvalidateCount++;
