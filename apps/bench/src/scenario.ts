@@ -4,6 +4,7 @@
 export interface ScenarioFailure {
   /** The step's position in the file, as the trace numbers it. */
   readonly step: number;
+  /** The whole story, printed as is: which step (thread, op) and both values, e.g. `step 4 (vcpu0 resume): expected pfn "changed", got "same"`. */
   readonly message: string;
   readonly thread?: string;
   readonly op?: string;
@@ -27,4 +28,7 @@ export interface ScenarioOptions {
  * Runs a scenario file. Returns `ok: false` with `failure` at the first step whose outcome differs from its
  * `expect`; throws for a file that cannot be run at all (unreadable, invalid), which the CLI reports as a usage error.
  */
-export type ScenarioRunner = (path: string, options: ScenarioOptions) => ScenarioOutcome | Promise<ScenarioOutcome>;
+export type ScenarioRunner = (
+  path: string,
+  options: ScenarioOptions,
+) => ScenarioOutcome | Promise<ScenarioOutcome>;

@@ -1,6 +1,11 @@
 // The workloads a build of the bench app can run, by name, in the order they were listed.
 import type { z } from 'zod';
-import type { WorkloadDefinition, WorkloadParamsSchema, WorkloadResult, WorkloadRunContext } from './workload.ts';
+import type {
+  WorkloadDefinition,
+  WorkloadParamsSchema,
+  WorkloadResult,
+  WorkloadRunContext,
+} from './workload.ts';
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
@@ -26,7 +31,9 @@ function register<S extends WorkloadParamsSchema>(definition: WorkloadDefinition
   const defaults = params.safeParse({});
   if (!defaults.success) {
     const fields = defaults.error.issues.map((i) => i.path.join('.')).join(', ');
-    throw new Error(`workload "${definition.name}": every param needs a default ({} must parse); missing: ${fields}`);
+    throw new Error(
+      `workload "${definition.name}": every param needs a default ({} must parse); missing: ${fields}`,
+    );
   }
   return {
     name: definition.name,

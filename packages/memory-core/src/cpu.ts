@@ -26,4 +26,9 @@ export interface ExecContext {
   readonly mode: ExecMode;
   /** Who is running, for oops and fault records. */
   readonly who?: string;
+  /**
+   * The running task's own mm (current->mm): null for kernel threads (which only borrow the
+   * loaded mm) and hard IRQs; undefined when the caller does not say.
+   */
+  readonly mm?: Mm | null;
 }

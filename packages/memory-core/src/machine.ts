@@ -1,4 +1,4 @@
-import { Calibration } from './calibration.ts';
+import { Calibration, defaultCalibration } from './calibration.ts';
 import { Cpu, type ExecContext, type ExecMode } from './cpu.ts';
 import { DirectMap, type RemoveResult } from './direct-map.ts';
 import { ModelUsageError } from './errors.ts';
@@ -33,6 +33,8 @@ export interface MachineOptions {
   memGiB?: number;
   /** Leaf size the direct map is built with at boot (default 1G, as x86 with gbpages). */
   directMapLeaf?: '1G' | '2M';
+  /** Clock of the modelled CPUs, converting cycles to simulated time (default: the table's). */
+  ghz?: number;
   /** Cost overrides by calibration row name. */
   calibration?: Readonly<Record<string, number>>;
   /** tlb_single_page_flush_ceiling (x86 default 33). */
@@ -120,7 +122,11 @@ export class Machine {
     if (!Number.isInteger(tlbEntries) || tlbEntries < 1) {
       throw new ModelUsageError(`machine.tlbEntries: must be a positive integer, got ${tlbEntries}`);
     }
-    this.calibration = new Calibration(options.calibration ?? {});
+    if (options.ghz !== undefined && !(options.ghz > 0 && options.ghz <= 10)) {
+      throw new ModelUsageError(`machine.ghz: must be in (0, 10], got ${options.ghz}`);
+    }
+    const table = options.ghz === undefined ? defaultCalibration : { ...defaultCalibration, ghz: options.ghz };
+    this.calibration = new Calibration(options.calibration ?? {}, table);
     this.ledger = new CostLedger(this.calibration);
     const totalPages = Math.floor((memGiB * 2 ** 30) / PAGE_SIZE);
     this.mem = new PhysicalMemory(totalPages);
@@ -479,7 +485,9 @@ export class Machine {
     // A direct-map entry is right in every life of the frame (page_address() never changes),
     // so only a free frame makes it a use-after-free; other entries also go stale on reuse.
     const useAfterFree =
-      !frame || frame.owner === FREE || (!entry.viaDirectMap && entry.ident !== undefined && frame.ident !== entry.ident);
+      !frame ||
+      frame.owner === FREE ||
+      (!entry.viaDirectMap && entry.ident !== undefined && frame.ident !== entry.ident);
     if (useAfterFree && entry.scope >= 0) this.oracle.useAfterFreeAccess();
     this.ledger.charge('cacheAccess');
     let out: Uint8Array | null = null;

@@ -57,7 +57,7 @@ export class SimThread {
   }
 
   get ctx(): ExecContext {
-    return { cpu: this.cpu, mode: this.mode, who: this.spec.name };
+    return { cpu: this.cpu, mode: this.mode, who: this.spec.name, mm: this.spec.mm };
   }
 
   /** Hand the thread a new piece of work (it must have finished the previous one). */

@@ -170,7 +170,7 @@ export class ScenarioWorld {
   }
 }
 
-const errnoOf = (r: unknown): 0 | string => (r === 0 ? 0 : isErrno(r) ? r.errno : String(r));
+const errnoOf = (r: unknown): 0 | string => (r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r));
 
 /** Build the generator for a step's op. */
 function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<unknown> {

@@ -1,0 +1,26 @@
+// Build step: writes schema/khva-bench.config.schema.json from the built registry (run after `tsc -b`),
+// then lets Biome format it so the committed file passes `biome check`. test/config-schema-file.test.ts
+// fails when the committed file no longer matches the schema.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { CONFIG_SCHEMA_FILE, renderConfigJsonSchema } from '../dist/config/json-schema.js';
+import { defaultRegistry } from '../dist/registry.js';
+
+const file = fileURLToPath(new URL(`../${CONFIG_SCHEMA_FILE}`, import.meta.url));
+writeFileSync(file, renderConfigJsonSchema(defaultRegistry));
+
+let biome;
+try {
+  biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+} catch {
+  biome = undefined; // outside the monorepo: leave the file as JSON.stringify wrote it
+}
+if (biome !== undefined) {
+  const r = spawnSync(process.execPath, [biome, 'format', '--write', file], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    process.exit(r.status ?? 1);
+  }
+}

@@ -1,0 +1,142 @@
+// The khva-bench command line. `main` takes the registry and the outside world as arguments, so tests run
+// it in-process with a fake model; `runCli` is what bin/khva-bench.mjs calls, with the shipped registry.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { BenchRegistry } from './bench-registry.ts';
+import { listCommand } from './commands/list.ts';
+import { runCommand } from './commands/run.ts';
+import { scenarioCommand } from './commands/scenario.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
+import { type CliIo, processIo } from './io.ts';
+import { defaultRegistry } from './registry.ts';
+
+function packageVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  const parsed: unknown = JSON.parse(text);
+  return typeof parsed === 'object' && parsed !== null && 'version' in parsed
+    ? String(parsed.version)
+    : '0.0.0';
+}
+
+function parseSeed(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 2 ** 32 - 1) {
+    throw new InvalidArgumentError('expected a whole number from 0 to 4294967295');
+  }
+  return Number(value);
+}
+
+function parseNames(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new InvalidArgumentError('expected comma-separated names');
+  return names;
+}
+
+interface RunFlags {
+  config?: string;
+  out: string;
+  seed?: number;
+  backends?: string[];
+  workloads?: string[];
+  quiet?: boolean;
+}
+
+function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('khva-bench')
+    .description('Compare how kernel mapping strategies give KVM a kernel address for guest memory')
+    .version(packageVersion())
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(khva-bench --help for usage)');
+
+  program
+    .command('run')
+    .description('run every selected workload on every selected backend and write the reports')
+    .option('--config <file>', 'config file, JSON or YAML (default: the shipped configs/default.yaml)')
+    .option('--out <dir>', 'output directory for report.json, report.md, report.html', 'khva-report')
+    .addOption(new Option('--seed <n>', 'override the config seed').argParser(parseSeed))
+    .addOption(
+      new Option('--backends <names>', 'comma-separated backends, replacing the config').argParser(
+        parseNames,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--workloads <names>',
+        'comma-separated workloads to run (config params or defaults)',
+      ).argParser(parseNames),
+    )
+    .option('--quiet', 'no progress output on stderr')
+    .action(async (flags: RunFlags) => {
+      setExitCode(
+        await runCommand(
+          {
+            out: flags.out,
+            quiet: flags.quiet === true,
+            ...(flags.config === undefined ? {} : { config: flags.config }),
+            ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+            ...(flags.backends === undefined ? {} : { backends: flags.backends }),
+            ...(flags.workloads === undefined ? {} : { workloads: flags.workloads }),
+          },
+          registry,
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('scenario')
+    .description('run a scenario file and print its trace as JSON lines; exit 1 at the first failed expect')
+    .argument('<file>', 'scenario file (YAML or JSON)')
+    .option('--backend <name>', "override the scenario's backend")
+    .action(async (file: string, flags: { backend?: string }) => {
+      setExitCode(
+        await scenarioCommand(
+          file,
+          flags.backend === undefined ? {} : { backend: flags.backend },
+          registry,
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('list')
+    .description('list the backends and workloads of this build, one per line')
+    .action(() => {
+      setExitCode(listCommand(registry, io));
+    });
+
+  return program;
+}
+
+/**
+ * Runs khva-bench with `argv` (the arguments after the program name) and returns the exit code:
+ * 0 ok, 1 run or scenario failure, 2 usage or config error.
+ */
+export async function main(argv: readonly string[], registry: BenchRegistry, io: CliIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram(registry, io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    io.stderr.write(
+      `khva-bench: internal error: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  return exitCode;
+}
+
+/** The bin's entry point: the shipped registry and the real process. */
+export function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return main(argv, defaultRegistry, processIo());
+}

@@ -1,0 +1,79 @@
+// `khva-bench run`: config -> every workload on every backend -> report.json, report.md, report.html
+// (written all or nothing) and a table on the terminal.
+import { relative, resolve } from 'node:path';
+import { type BenchRegistry, hasModel } from '../bench-registry.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/default-config.ts';
+import { loadConfigFile } from '../config/load.ts';
+import type { ConfigOverrides } from '../config/overrides.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import type { CliIo } from '../io.ts';
+import { createProgress } from '../progress.ts';
+import { renderReports } from '../report/render-reports.ts';
+import { buildReport } from '../report/report.ts';
+import { renderTerminalTable } from '../report/terminal.ts';
+import { writeReportFiles } from '../report/write-reports.ts';
+import { RunError } from '../run/run-error.ts';
+import { runMatrix } from '../run/run-matrix.ts';
+
+export interface RunOptions extends ConfigOverrides {
+  /** Config file; the shipped configs/default.yaml when absent. */
+  readonly config?: string;
+  /** Output directory (created if missing). */
+  readonly out: string;
+  /** No progress output on stderr. */
+  readonly quiet: boolean;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export async function runCommand(options: RunOptions, registry: BenchRegistry, io: CliIo): Promise<number> {
+  const configPath = options.config === undefined ? DEFAULT_CONFIG_PATH : resolve(io.cwd, options.config);
+  const outDir = resolve(io.cwd, options.out);
+  const overrides: ConfigOverrides = {
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.backends === undefined ? {} : { backends: options.backends }),
+    ...(options.workloads === undefined ? {} : { workloads: options.workloads }),
+  };
+
+  let config: Awaited<ReturnType<typeof loadConfigFile>>;
+  try {
+    config = await loadConfigFile(configPath, registry, overrides, options.config ?? configPath);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`khva-bench: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (!hasModel(registry)) {
+    io.stderr.write(
+      'khva-bench: this build has no workloads or backends wired in (apps/bench/src/registry.ts); nothing to run\n',
+    );
+    return EXIT_FAILURE;
+  }
+
+  const started = io.now();
+  let runs: Awaited<ReturnType<typeof runMatrix>>;
+  try {
+    runs = await runMatrix(config, registry, createProgress(io, options.quiet));
+  } catch (error) {
+    if (!(error instanceof RunError)) throw error;
+    io.stderr.write(`khva-bench: run failed, no report written: ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const report = buildReport(config, runs);
+  try {
+    await writeReportFiles(outDir, renderReports(report));
+  } catch (error) {
+    io.stderr.write(`khva-bench: cannot write the report to ${outDir}: ${message(error)}\n`);
+    return EXIT_FAILURE;
+  }
+  const seconds = ((io.now() - started) / 1000).toFixed(1);
+  const shown = relative(io.cwd, outDir) || '.';
+  io.stdout.write(renderTerminalTable(report));
+  io.stdout.write(
+    `\nWrote ${shown}/report.json, report.md, report.html (${runs.length} runs in ${seconds} s)\n`,
+  );
+  return EXIT_OK;
+}

@@ -1,0 +1,59 @@
+// `khva-bench scenario FILE [--backend NAME]`: runs a scenario through the model's runner, prints its trace
+// as JSON lines, and fails (exit 1) at the first step whose outcome differs from its `expect`.
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { BenchRegistry } from '../bench-registry.ts';
+import { formatIssue } from '../config/config-error.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import type { CliIo } from '../io.ts';
+import type { ScenarioFailure, ScenarioOutcome } from '../scenario.ts';
+
+export interface ScenarioCommandOptions {
+  readonly backend?: string;
+}
+
+function describeFailure(file: string, failure: ScenarioFailure | undefined): string {
+  if (failure === undefined) return `scenario ${file} failed (the runner gave no reason)`;
+  return `scenario ${file} failed: ${failure.message}`;
+}
+
+export async function scenarioCommand(
+  file: string,
+  options: ScenarioCommandOptions,
+  registry: BenchRegistry,
+  io: CliIo,
+): Promise<number> {
+  const runner = registry.runScenarioFile;
+  if (runner === undefined) {
+    io.stderr.write('khva-bench: this build has no scenario runner wired in (apps/bench/src/registry.ts)\n');
+    return EXIT_FAILURE;
+  }
+  const known = registry.backends.names();
+  if (options.backend !== undefined && known.length > 0 && !known.includes(options.backend)) {
+    const issue = { path: '--backend', message: `unknown backend "${options.backend}"`, allowed: known };
+    io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
+    return EXIT_USAGE;
+  }
+  const path = resolve(io.cwd, file);
+  try {
+    await access(path);
+  } catch {
+    io.stderr.write(`khva-bench: cannot read scenario file ${file}\n`);
+    return EXIT_USAGE;
+  }
+  let outcome: ScenarioOutcome;
+  try {
+    outcome = await runner(path, options.backend === undefined ? {} : { backend: options.backend });
+  } catch (error) {
+    io.stderr.write(
+      `khva-bench: cannot run scenario ${file}: ${error instanceof Error ? error.message : error}\n`,
+    );
+    return EXIT_USAGE;
+  }
+  for (const step of outcome.trace) io.stdout.write(`${JSON.stringify(step)}\n`);
+  if (!outcome.ok) {
+    io.stderr.write(`khva-bench: ${describeFailure(file, outcome.failure)}\n`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,96 @@
+// Reading a config: JSON or YAML text -> raw document -> overrides -> schema -> normalised BenchConfig.
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { BenchRegistry } from '../bench-registry.ts';
+import type { BenchConfig } from './bench-config.ts';
+import { ConfigError } from './config-error.ts';
+import { toConfigIssues } from './issues.ts';
+import { applyOverrides, type ConfigOverrides, checkOverrideNames } from './overrides.ts';
+import { createConfigSchema } from './schema.ts';
+
+export type ConfigFormat = 'json' | 'yaml';
+
+/** `.json` is JSON; anything else is read as YAML (which also accepts JSON). */
+export function formatOf(path: string): ConfigFormat {
+  return extname(path).toLowerCase() === '.json' ? 'json' : 'yaml';
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function syntaxError(source: string, message: string): ConfigError {
+  return new ConfigError(source, [{ path: '(syntax)', message }]);
+}
+
+/** Parses the text of a config file; throws a ConfigError for a syntax error or a document that is not a mapping. */
+export function parseConfigText(text: string, format: ConfigFormat, source: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = format === 'json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    if (error instanceof YAMLParseError || error instanceof SyntaxError) {
+      throw syntaxError(source, error.message.split('\n')[0] ?? error.message);
+    }
+    throw error;
+  }
+  if (!isMapping(raw)) {
+    throw new ConfigError(source, [{ path: '(root)', message: 'expected a mapping of config fields' }]);
+  }
+  return raw;
+}
+
+/** Validates a raw document (after applying `overrides`) against the registry's schema and normalises it. */
+export function validateConfig(
+  raw: Record<string, unknown>,
+  registry: BenchRegistry,
+  source: string,
+  overrides: ConfigOverrides = {},
+): BenchConfig {
+  const flagIssues = checkOverrideNames(overrides, registry);
+  const input = applyOverrides(raw, overrides);
+  const schema = createConfigSchema(registry);
+  const result = schema.safeParse(input, { reportInput: true });
+  const issues = [...flagIssues, ...(result.success ? [] : toConfigIssues(result.error, schema))];
+  if (issues.length > 0 || !result.success) throw new ConfigError(source, issues);
+
+  const parsed = result.data;
+  // zod returns an object's keys in schema order; a run follows the order the user wrote.
+  const order = isMapping(input.workloads) ? Object.keys(input.workloads) : [];
+  const workloads: Record<string, Record<string, unknown>> = {};
+  for (const name of order) {
+    const params = parsed.workloads[name];
+    if (params !== undefined) workloads[name] = params;
+  }
+  const calibration: Record<string, number> = {};
+  for (const row of Object.keys(parsed.calibration).sort()) {
+    const cycles = parsed.calibration[row];
+    if (cycles !== undefined) calibration[row] = cycles;
+  }
+  return {
+    seed: parsed.seed,
+    machine: { ...parsed.machine },
+    backends: [...parsed.backends],
+    workloads,
+    kernel: { ...parsed.kernel },
+    calibration,
+  };
+}
+
+/** Reads, parses and validates a config file; every problem is a ConfigError naming `source` (default: `path`). */
+export async function loadConfigFile(
+  path: string,
+  registry: BenchRegistry,
+  overrides: ConfigOverrides = {},
+  source: string = path,
+): Promise<BenchConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new ConfigError(source, [{ path: '(file)', message: `cannot read the file (${code})` }]);
+  }
+  return validateConfig(parseConfigText(text, formatOf(path), source), registry, source, overrides);
+}

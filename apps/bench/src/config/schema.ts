@@ -1,0 +1,130 @@
+// The config schema, built from a registry: backend and workload names, and each workload's own params.
+// One zod schema drives validation, the error messages and the published JSON Schema.
+import { z } from 'zod';
+import type { BenchRegistry } from '../bench-registry.ts';
+import { hasModel } from '../bench-registry.ts';
+import { DEFAULT_KERNEL, DEFAULT_MACHINE } from './bench-config.ts';
+
+/** What the schema's parse returns, before normalisation (bench-config.ts). */
+export interface ParsedConfig {
+  $schema?: string | undefined;
+  seed: number;
+  machine: { cpus: number; tlbEntries: number; ghz: number; memGiB: number };
+  backends: string[];
+  workloads: Record<string, Record<string, unknown> | undefined>;
+  kernel: { gmemInvalidation: boolean; flushOnZap: boolean; reachGuard: boolean };
+  calibration: Record<string, number | undefined>;
+}
+
+export type ConfigSchema = z.ZodType<ParsedConfig>;
+
+function describeInput(input: unknown): string {
+  return typeof input === 'string' ? JSON.stringify(input) : `a ${input === null ? 'null' : typeof input}`;
+}
+
+function backendsSchema(names: readonly string[], lenient: boolean) {
+  const name =
+    lenient || names.length === 0
+      ? z.string().min(1)
+      : z.enum(names, {
+          error: (issue) => `unknown backend ${describeInput(issue.input)}`,
+        });
+  return z
+    .array(name)
+    .min(1, 'name at least one backend')
+    .superRefine((list, ctx) => {
+      list.forEach((backend, i) => {
+        if (list.indexOf(backend) !== i) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `duplicate backend "${backend}"` });
+        }
+      });
+    })
+    .meta({ description: 'Backends to compare, by name, in the order reports list them.' });
+}
+
+function workloadsSchema(registry: BenchRegistry, lenient: boolean) {
+  const atLeastOne = (w: object) => Object.keys(w).length > 0;
+  const description =
+    'Workloads to run, by name, each with its parameters (omitted ones take their defaults).';
+  if (lenient) {
+    return z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .refine(atLeastOne, 'name at least one workload')
+      .meta({ description });
+  }
+  const shape: Record<string, z.ZodOptional<z.ZodObject<z.core.$ZodShape, z.core.$strict>>> = {};
+  for (const workload of registry.workloads.list()) {
+    shape[workload.name] = workload.params.meta({ description: workload.summary }).optional();
+  }
+  return z
+    .strictObject(shape)
+    .refine(atLeastOne, {
+      message: 'name at least one workload',
+      // An unknown workload is already reported; do not also say that none is left.
+      when: (payload) => payload.issues.length === 0,
+    })
+    .meta({ description });
+}
+
+function calibrationSchema(rows: readonly string[] | undefined) {
+  const cycles = z.number().nonnegative().meta({ description: 'Modelled cycles for this row.' });
+  const description = 'Overrides of the cost table (modelled cycles), by row name.';
+  if (rows === undefined) return z.record(z.string(), cycles).prefault({}).meta({ description });
+  const shape: Record<string, z.ZodOptional<typeof cycles>> = {};
+  for (const row of rows) shape[row] = cycles.optional();
+  return z.strictObject(shape).prefault({}).meta({ description });
+}
+
+/**
+ * The config schema for a registry. With an empty registry (nothing wired in yet) names cannot be checked,
+ * so they are only required to be strings; `run` then refuses to run anyway.
+ */
+export function createConfigSchema(registry: BenchRegistry): ConfigSchema {
+  const lenient = !hasModel(registry);
+  return z
+    .strictObject({
+      $schema: z.string().optional().meta({ description: 'Path or URL of this JSON Schema, for editors.' }),
+      seed: z
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .meta({ description: 'Seed of every run: same config and seed, byte-identical report.json.' }),
+      machine: z
+        .strictObject({
+          cpus: z.int().min(1).max(4096).meta({ description: 'Online CPUs.' }),
+          tlbEntries: z
+            .int()
+            .min(1)
+            .default(DEFAULT_MACHINE.tlbEntries)
+            .meta({ description: 'TLB entries per CPU.' }),
+          ghz: z
+            .number()
+            .positive()
+            .max(10)
+            .default(DEFAULT_MACHINE.ghz)
+            .meta({ description: 'Core clock.' }),
+          memGiB: z.int().min(1).default(DEFAULT_MACHINE.memGiB).meta({ description: 'Host memory.' }),
+        })
+        .meta({ description: 'The modelled machine.' }),
+      backends: backendsSchema(registry.backends.names(), lenient),
+      workloads: workloadsSchema(registry, lenient),
+      kernel: z
+        .strictObject({
+          gmemInvalidation: z.boolean().default(DEFAULT_KERNEL.gmemInvalidation).meta({
+            description: 'guest_memfd invalidation reaches gpcs (seed RFC v2/v3); false models RFC v1.',
+          }),
+          flushOnZap: z.boolean().default(DEFAULT_KERNEL.flushOnZap).meta({
+            description:
+              'Flush the TLB after removing a gmem page from the direct map; false: a deployed variant.',
+          }),
+          reachGuard: z.boolean().default(DEFAULT_KERNEL.reachGuard).meta({
+            description:
+              'mm-local/ephmap: check fails where the mapping is unreachable; false shows the oops.',
+          }),
+        })
+        .prefault({})
+        .meta({ description: 'Which kernel behaviour to model.' }),
+      calibration: calibrationSchema(registry.calibrationRows),
+    })
+    .meta({ title: 'khva-bench config', description: 'Workloads x backends to compare (khva-bench run).' });
+}

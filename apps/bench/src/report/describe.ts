@@ -1,0 +1,29 @@
+// One-line descriptions of a run's settings, shared by every report format.
+import type { BenchConfig } from '../config/bench-config.ts';
+
+/** `vms=2, vcpusPerVm=4, updates=20000` (or `defaults`). */
+export function describeParams(params: Readonly<Record<string, unknown>>): string {
+  const parts = Object.entries(params).map(
+    ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
+  return parts.length === 0 ? 'defaults' : parts.join(', ');
+}
+
+/** `gmemInvalidation=on, flushOnZap=off, reachGuard=on`. */
+export function describeKernel(kernel: BenchConfig['kernel']): string {
+  return Object.entries(kernel)
+    .map(([k, v]) => `${k}=${v ? 'on' : 'off'}`)
+    .join(', ');
+}
+
+/** `seed 7 · 8 CPUs · 2.7 GHz · 1536 TLB entries · 64 GiB`. */
+export function describeMachine(config: BenchConfig): string {
+  const m = config.machine;
+  return `seed ${config.seed} · ${m.cpus} CPUs · ${m.ghz} GHz · ${m.tlbEntries} TLB entries · ${m.memGiB} GiB`;
+}
+
+/** `defaults` or `row=cycles, ...`. */
+export function describeCalibration(calibration: Readonly<Record<string, number>>): string {
+  const rows = Object.entries(calibration);
+  return rows.length === 0 ? 'model defaults' : rows.map(([row, cycles]) => `${row}=${cycles}`).join(', ');
+}

@@ -1,0 +1,128 @@
+// Opens a generated report.html in headless Chromium (Debian's package, driven by playwright-core; never a
+// downloaded browser) and checks that every chart rendered with report.json's numbers and nothing errored.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderReports } from '../src/report/render-reports.ts';
+import type { Report } from '../src/report/report.ts';
+import { writeReportFiles } from '../src/report/write-reports.ts';
+import { fakeReport } from './fixtures/fake-report.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = fileURLToPath(new URL('../test-output/report.png', import.meta.url));
+const CHART_METRICS: Record<string, string[]> = {
+  cyclesPerOp: ['cyclesPerOp'],
+  ipis: ['ipis'],
+  exposurePageNs: ['exposurePageNs', 'foreignExposurePageNs'],
+};
+
+function metricOf(entry: Report['results'][number], metric: string): number | undefined {
+  if (metric in entry.cost) return entry.cost[metric as keyof typeof entry.cost];
+  if (metric in entry.safety) return entry.safety[metric as keyof typeof entry.safety];
+  return undefined;
+}
+
+describe('report.html in a real browser', () => {
+  let browser: BrowserContext | undefined;
+  let dir = '';
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+    }
+    dir = mkdtempSync(join(tmpdir(), 'khva-bench-browser-'));
+    // A persistent context is how Playwright takes a fresh --user-data-dir of our choosing.
+    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders every chart with the numbers of report.json, loads nothing else, and logs no error', async () => {
+    const out = join(dir, 'report');
+    await writeReportFiles(out, renderReports(await fakeReport()));
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    const page = await (browser as BrowserContext).newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => requests.push(r.url()));
+    const url = pathToFileURL(join(out, 'report.html')).href;
+    await page.goto(url, { waitUntil: 'load' });
+
+    const charts = await page.$$eval('figure.chart', (figures) =>
+      figures.map((f) => ({
+        chart: f.getAttribute('data-chart'),
+        workload: f.getAttribute('data-workload'),
+        bars: [...f.querySelectorAll('rect.bar')].map((r) => {
+          const box = r.getBoundingClientRect();
+          return {
+            metric: r.getAttribute('data-metric'),
+            workload: r.getAttribute('data-workload'),
+            backend: r.getAttribute('data-backend'),
+            value: Number(r.getAttribute('data-value')),
+            width: box.width,
+            visible: getComputedStyle(r).visibility === 'visible' && getComputedStyle(r).display !== 'none',
+          };
+        }),
+      })),
+    );
+
+    const workloads = Object.keys(report.config.workloads);
+    expect(charts.map((c) => `${c.workload}/${c.chart}`)).toEqual(
+      workloads.flatMap((w) => Object.keys(CHART_METRICS).map((chart) => `${w}/${chart}`)),
+    );
+    for (const chart of charts) {
+      const entries = report.results.filter((r) => r.workload === chart.workload);
+      const metrics = CHART_METRICS[chart.chart ?? ''] ?? [];
+      const expected = entries.flatMap((e) =>
+        metrics.map((metric) => ({
+          metric,
+          workload: e.workload,
+          backend: e.backend,
+          value: metricOf(e, metric),
+        })),
+      );
+      expect(
+        chart.bars.map(({ metric, workload, backend, value }) => ({ metric, workload, backend, value })),
+      ).toEqual(expected);
+      expect(chart.bars.every((b) => b.visible)).toBe(true);
+      // Bars are drawn to one linear scale: a larger value is never a shorter bar.
+      for (const metric of metrics) {
+        const bars = chart.bars.filter((b) => b.metric === metric);
+        const max = Math.max(...bars.map((b) => b.value));
+        for (const b of bars) if (b.value === max && max > 0) expect(b.width).toBeGreaterThan(100);
+        for (const b of bars) if (b.value === 0) expect(b.width).toBe(0);
+      }
+    }
+    const tableRows = await page.$$eval('section.workload table tbody tr', (rows) => rows.length);
+    expect(tableRows).toBe(workloads.length * 2 * report.config.backends.length);
+    expect(await page.locator('td.best').count()).toBeGreaterThan(0);
+
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([url]);
+  });
+});

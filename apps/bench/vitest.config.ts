@@ -1,0 +1,9 @@
+import { defineProject, mergeConfig } from 'vitest/config';
+import { sharedProject } from '../../vitest.shared.ts';
+
+export default mergeConfig(
+  sharedProject,
+  defineProject({
+    test: { name: '@khva/bench', globalSetup: ['./test/global-setup.ts'], testTimeout: 60_000 },
+  }),
+);
