@@ -59,6 +59,11 @@ export const SAFETY_METRICS: { readonly [K in keyof SafetyMetrics]: MetricInfo }
     integer: true,
     description: 'stale translations to a frame already freed or reused',
   },
+  useAfterFreeAccesses: {
+    label: 'UAF writes',
+    integer: true,
+    description: 'gpc accesses that landed on a frame already freed or reused',
+  },
 };
 
 export const COST_KEYS = Object.keys(COST_METRICS) as (keyof CostMetrics)[];

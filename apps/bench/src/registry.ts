@@ -1,20 +1,20 @@
-// The wiring: the one file that connects the bench app to the model. Fill the three lists below with
-// the real workloads, backends and scenario runner; nothing else in apps/bench names a model package.
-// Until then the registry is empty and `khva-bench run` refuses to run (it never invents numbers).
+// The wiring: the one file that connects the bench app to the model. Workloads come from
+// @khva/workloads, backends from @khva/backends (by the names configuration uses), the cost
+// table's row names from @khva/memory-core, and the scenario runner from @khva/pfncache.
+import { builtinBackends, createDefaultRegistry } from '@khva/backends';
+import { defaultCalibration } from '@khva/memory-core';
+import { runScenarioFile } from '@khva/pfncache/scenario';
+import { builtinWorkloads } from '@khva/workloads';
 import { createBackendCatalog } from './backend-catalog.ts';
 import type { BenchRegistry } from './bench-registry.ts';
-import type { WorkloadDefinition } from './workload.ts';
 import { createWorkloadRegistry } from './workload-registry.ts';
 
-/** Workloads in the order `list` prints them (DESIGN.md names: kvmclock, xen-evtchn, memslot-churn, ...). */
-const workloads: readonly WorkloadDefinition[] = [];
-
-/** Backends by config name (direct-map, vmap, memremap-strict, memremap-relaxed, mm-local, ephmap, ...). */
-const backends = createBackendCatalog([]);
+const backendRegistry = createDefaultRegistry();
 
 export const defaultRegistry: BenchRegistry = {
-  workloads: createWorkloadRegistry(workloads),
-  backends,
-  // calibrationRows: names of the cost table's rows (restricts the config's `calibration` keys),
-  // runScenarioFile: the scenario runner from @khva/pfncache,
+  workloads: createWorkloadRegistry(builtinWorkloads),
+  backends: createBackendCatalog(builtinBackends.map((f) => ({ name: f.name, summary: f.summary }))),
+  calibrationRows: Object.keys(defaultCalibration.rows),
+  runScenarioFile: (path, { backend }) =>
+    runScenarioFile(path, { registry: backendRegistry, ...(backend !== undefined ? { backend } : {}) }),
 };

@@ -26,6 +26,7 @@ const zeroSafety: SafetyMetrics = {
   foreignExposurePageNs: 0,
   staleTranslationNs: 0,
   useAfterFreeWindows: 0,
+  useAfterFreeAccesses: 0,
 };
 
 const config: BenchConfig = {

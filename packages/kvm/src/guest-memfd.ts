@@ -83,8 +83,16 @@ export class GuestMemfd {
   getFolio(ctx: ExecContext, index: number): Pfn | ErrnoResult {
     const err = this.checkIndex(index);
     if (err) return err;
+    const fresh = !this.folios.has(index);
     const pfn = this.grabFolio(index);
     const m = this.machine;
+    if (fresh) {
+      // A never-initialised folio is zeroed through its direct-map alias before it is handed out
+      // (clear_highpage): the zeroing CPU now caches that translation, which is what the TLB flush
+      // after the zap exists to remove.
+      m.ledger.charge('pageZero');
+      m.access({ cpu: ctx.cpu, mode: 'process', who: `gmem${this.id}` }, m.pageAddress(pfn), 8, 'write');
+    }
     if (this.flags.noDirectMap && !this.zapped.has(index)) {
       this.zapped.add(index);
       m.removeFromDirectMap(pfn);

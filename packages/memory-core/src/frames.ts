@@ -81,6 +81,11 @@ export class PhysicalMemory {
     if (owner === FREE) throw new ModelUsageError('cannot allocate a frame to FREE');
     // The allocating CPU's list first (hot, LIFO), then frames freed elsewhere, then fresh ones.
     let pfn = this.pcp.get(this.cpuOf())?.pop() ?? this.freeList.pop();
+    if (pfn === undefined && this.nextFresh >= this.totalPages) {
+      // Models drain_all_pages() before OOM: other CPUs' lists go back to the buddy allocator.
+      for (const list of this.pcp.values()) this.freeList.push(...list.splice(0));
+      pfn = this.freeList.pop();
+    }
     if (pfn === undefined) {
       if (this.nextFresh >= this.totalPages) {
         throw new ExhaustedError('memory', `out of memory: all ${this.totalPages} frames in use`);

@@ -360,6 +360,12 @@ export class Machine {
     return { ipis };
   }
 
+  // Models kvm_vcpu_kick() / smp_send_reschedule(): one IPI to a CPU, no TLB work.
+  kickCpu(from: Cpu, target: Cpu): void {
+    if (from === target) return;
+    this.sendIpis(1);
+  }
+
   private sendIpis(targets: number): number {
     if (targets <= 0) return 0;
     this.ledger.charge('ipiInitiatorBase');

@@ -74,6 +74,8 @@ export class GfnToPfnCache {
   readonly counters: GpcCounters = { mapCalls: 0, unmapCalls: 0, mapFailures: 0, refreshes: 0, retries: 0, warnings: 0, uses: 0, wouldBlock: 0 };
   readonly violations: GpcViolations = { doubleUnmaps: 0, unmapUnderSpinlock: 0, validInUnlockedWindow: 0 };
   readonly live: LiveMapping[] = [];
+  /** Identity of the page's content when the cache took its pfn (the model's, not the kernel's). */
+  pfnIdent: string | null = null;
   /** A refresh is inside hva_to_pfn_retry's unlocked window. */
   inUnlockedWindow = false;
   private readonly hook = { invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e) };
@@ -219,6 +221,7 @@ export class GfnToPfnCache {
       this.valid = false;
       this.pfn = KVM_PFN_ERR_FAULT;
       this.khva = NULL_KHVA;
+      this.pfnIdent = null;
     }
     const unmapOld = oldPfn !== this.pfn;
     this.lock.writeUnlock(t);
@@ -288,6 +291,7 @@ export class GfnToPfnCache {
     }
     this.valid = true;
     this.pfn = newPfn;
+    this.pfnIdent = vm.machine.mem.get(newPfn)?.ident ?? null;
     this.khva = newKhva === NULL_KHVA ? NULL_KHVA : newKhva + offsetInPage(this.uhva);
     vm.releasePage(newPfn);
     return 0;
@@ -354,6 +358,7 @@ export class GfnToPfnCache {
       const oldPfn = this.pfn;
       this.khva = NULL_KHVA;
       this.pfn = KVM_PFN_ERR_FAULT;
+      this.pfnIdent = null;
       this.lock.writeUnlock(t);
       this.vm.gpcList.delete(this.hook);
       yield { kind: 'preempt', label: 'deactivated' };
@@ -392,13 +397,26 @@ export class GfnToPfnCache {
     op: AccessOp,
     data?: Uint8Array,
   ): AccessOutcome | { ok: false; kind: 'cannot'; reason: string } {
+    let out: AccessOutcome;
     if (this.perAccess) {
       const access = this.backend.access;
       if (!access) throw new TypeError(`backend ${this.backend.name} is per-access but has no access()`);
       const req = { pfn: this.pfn, offset: offsetInPage(this.uhva) + offset, bytes, op, ...(data ? { data } : {}) };
       const r = access.call(this.backend, ctx, this.vm, req);
-      return r.ok ? r.outcome : { ok: false, kind: 'cannot', reason: r.reason };
+      if (!r.ok) return { ok: false, kind: 'cannot', reason: r.reason };
+      out = r.outcome;
+    } else {
+      out = this.vm.machine.access(ctx, this.khva + offset, bytes, op, data);
     }
-    return this.vm.machine.access(ctx, this.khva + offset, bytes, op, data);
+    // The page behind the cached pfn was freed or handed to someone else since the cache took it:
+    // whatever mapping reached it, this access is a use-after-free (the oracle counts it once).
+    if (out.ok && !out.useAfterFree && this.pfnIdent !== null) {
+      const frame = this.vm.machine.mem.get(out.pfn);
+      if (!frame || frame.ident !== this.pfnIdent) {
+        this.vm.machine.oracle.useAfterFreeAccess();
+        out = { ...out, useAfterFree: true };
+      }
+    }
+    return out;
   }
 }

@@ -49,6 +49,7 @@ function canonicalSafety(s: SafetyMetrics): SafetyMetrics {
     foreignExposurePageNs: s.foreignExposurePageNs,
     staleTranslationNs: s.staleTranslationNs,
     useAfterFreeWindows: s.useAfterFreeWindows,
+    useAfterFreeAccesses: s.useAfterFreeAccesses,
   };
 }
 

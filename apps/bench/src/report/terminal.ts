@@ -20,6 +20,7 @@ const SHORT: Readonly<Record<string, string>> = {
   foreignExposurePageNs: 'foreign',
   staleTranslationNs: 'stale ns',
   useAfterFreeWindows: 'UAF',
+  useAfterFreeAccesses: 'UAF wr',
 };
 
 const COLUMNS: readonly MetricColumn[] = METRIC_COLUMNS.filter((c) => c.key in SHORT);

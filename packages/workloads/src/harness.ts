@@ -1,0 +1,193 @@
+import { createDefaultRegistry } from '@khva/backends';
+import { Kvm, type Vm } from '@khva/kvm';
+import { type Machine, PAGE_SIZE, Prng, runAlone, type SimThread, type ThreadBody } from '@khva/memory-core';
+import { GfnToPfnCache, type GpcCounters, gpcUse, type MappingBackend, type UseOutcome } from '@khva/pfncache';
+import type { CostMetrics, SafetyMetrics, WorkloadResult, WorkloadRunContext } from './contract.ts';
+
+/** Where a VM's memory sits in its VMM and in the guest (the same layout for every VM). */
+export const PV_GFN = 0x0;
+export const SECRET_GFN = 0x1000;
+export const ANON_GFN = 0x10_0000;
+const GMEM_PV_HVA = 0x7e00_0000_0000;
+const GMEM_SECRET_HVA = 0x7e80_0000_0000;
+const ANON_HVA = 0x7f00_0000_0000;
+
+export interface GuestLayout {
+  /** Pages of the pv slot (gmem, NO_DIRECT_MAP, tag pv): kvm-clock pages, Xen shared pages. */
+  readonly pvPages: number;
+  /** Pages of guest data (gmem, NO_DIRECT_MAP, tag secret) the guest faults in at start. */
+  readonly secretPages: number;
+  /** Pages of ordinary VMM memory in an anon slot (0: none). */
+  readonly anonPages?: number;
+}
+
+export interface GuestVm {
+  readonly vm: Vm;
+  readonly vcpus: SimThread[];
+  readonly vmm: SimThread;
+}
+
+/**
+ * One workload run: the host (machine + scheduler + kernel variant), the backend under test,
+ * the caches ever created, and the figures collected at the end. Every workload draws its events
+ * from its own seeded PRNG before or independently of what the backend does, so the same seed
+ * gives every backend the same sequence of events.
+ */
+export class Harness {
+  readonly kvm: Kvm;
+  readonly machine: Machine;
+  readonly backend: MappingBackend;
+  readonly prng: Prng;
+  readonly caches = new Set<GfnToPfnCache>();
+  private readonly retired: GpcCounters = { mapCalls: 0, unmapCalls: 0, mapFailures: 0, refreshes: 0, retries: 0, warnings: 0, uses: 0, wouldBlock: 0 };
+  /** gpc accesses attempted. */
+  ops = 0;
+  /** Events that the fast path could not deliver and a slow path did later. */
+  slowPath = 0;
+  private nextVm = 0;
+  private threadCount = 0;
+
+  constructor(readonly ctx: WorkloadRunContext) {
+    this.kvm = new Kvm({
+      machine: {
+        cpus: ctx.machine.cpus,
+        tlbEntries: ctx.machine.tlbEntries,
+        memGiB: ctx.machine.memGiB,
+        ghz: ctx.machine.ghz,
+        calibration: ctx.calibration,
+      },
+      kernel: ctx.kernel,
+      seed: ctx.seed,
+    });
+    this.machine = this.kvm.machine;
+    this.backend = createDefaultRegistry().create(ctx.backend, this.machine);
+    this.prng = new Prng(ctx.seed);
+  }
+
+  get cpus(): number {
+    return this.machine.cpus.length;
+  }
+
+  /** Run a body on a thread to completion (no other thread runs meanwhile). */
+  run<R>(t: SimThread, body: ThreadBody<R>): R {
+    t.start(body);
+    this.kvm.scheduler.runToCompletion(t);
+    return t.result as R;
+  }
+
+  spawn(kind: SimThread['kind'], cpu: number, mm: Vm['mm'] | null, name?: string): SimThread {
+    return this.kvm.scheduler.spawn({ name: name ?? `${kind}${this.threadCount++}`, kind, cpu, mm });
+  }
+
+  /** A VM (its own VMM process) with NO_DIRECT_MAP guest_memfd slots, vCPU threads and a VMM thread. */
+  createGuest(layout: GuestLayout, vcpus: number, firstCpu = 0): GuestVm {
+    const id = this.nextVm++;
+    const vm = this.kvm.createVm(`vm${id}`);
+    const kt = this.kvm.kthread();
+    const flags = { mmap: true, noDirectMap: true };
+    const ok = (r: unknown) => {
+      if (r !== 0) throw new Error(`workload setup failed: ${JSON.stringify(r)}`);
+    };
+    ok(runAlone(vm.setMemslot(kt, { slot: 0, gfn: PV_GFN, pages: layout.pvPages, backing: 'gmem', hva: GMEM_PV_HVA, gmemFlags: flags, vmmMapped: false, sensitivity: 'pv' })));
+    if (layout.secretPages > 0) {
+      ok(runAlone(vm.setMemslot(kt, { slot: 1, gfn: SECRET_GFN, pages: layout.secretPages, backing: 'gmem', hva: GMEM_SECRET_HVA, gmemFlags: flags, vmmMapped: false, sensitivity: 'secret' })));
+    }
+    if ((layout.anonPages ?? 0) > 0) {
+      ok(runAlone(vm.setMemslot(kt, { slot: 2, gfn: ANON_GFN, pages: layout.anonPages ?? 0, backing: 'anon', hva: ANON_HVA })));
+    }
+    const threads = Array.from({ length: vcpus }, (_, i) => this.spawn('vcpu', (firstCpu + i) % this.cpus, vm.mm, `vm${id}-vcpu${i}`));
+    const vmm = this.spawn('host', (firstCpu + vcpus) % this.cpus, vm.mm, `vm${id}-vmm`);
+    vm.vcpus.push(...threads.map((t, i) => ({ id: i, thread: t.name })));
+    // The guest runs: its vCPUs fault its data pages in (kvm_gmem_get_pfn at stage-2 faults).
+    for (let p = 0; p < layout.secretPages; p++) {
+      const t = threads[p % threads.length]!;
+      this.enter(t);
+      const slot = vm.memslots.slots.get(1)!;
+      const pfn = vm.gmemGetPfn(t.ctx, slot, SECRET_GFN + p);
+      if (typeof pfn === 'number') vm.releasePage(pfn);
+    }
+    return { vm, vcpus: threads, vmm };
+  }
+
+  /** Context-switch a thread onto its CPU now (what the scheduler does before it runs). */
+  enter(t: SimThread): void {
+    if (t.spec.mm && (t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process')) this.machine.switchMm(t.cpu, t.spec.mm);
+    t.cpu.current = t.name;
+    this.machine.currentCpu = t.cpu.id;
+  }
+
+  /** Move a thread to another CPU and run it there (vCPU migration). */
+  migrate(t: SimThread, cpu: number): void {
+    this.kvm.scheduler.migrate(t, cpu % this.cpus);
+    this.enter(t);
+  }
+
+  cache(vm: Vm, name: string): GfnToPfnCache {
+    const g = new GfnToPfnCache(vm, this.backend, name);
+    this.caches.add(g);
+    return g;
+  }
+
+  activate(t: SimThread, g: GfnToPfnCache, gpa: number, len: number): 0 | string {
+    return this.run(t, g.activate(t, gpa, len));
+  }
+
+  /** One gpc access by the kernel caller pattern. */
+  use(t: SimThread, g: GfnToPfnCache, len: number, atomic: boolean): UseOutcome {
+    this.ops++;
+    return this.run(t, gpcUse(t, g, { len, op: 'write', atomic }));
+  }
+
+  /** Deactivate and forget a cache, keeping its counters for the totals. */
+  retire(t: SimThread, g: GfnToPfnCache): void {
+    this.run(t, g.deactivate(t));
+    for (const k of Object.keys(this.retired) as (keyof GpcCounters)[]) this.retired[k] += g.counters[k];
+    this.caches.delete(g);
+  }
+
+  gpaOf(gfn: number, offset = 0): number {
+    return gfn * PAGE_SIZE + offset;
+  }
+
+  private totals(): GpcCounters {
+    const t = { ...this.retired };
+    for (const g of this.caches) for (const k of Object.keys(t) as (keyof GpcCounters)[]) t[k] += g.counters[k];
+    return t;
+  }
+
+  /** Figures of the run, from the ledger, the oracle and the caches. */
+  result(notes: string[] = []): WorkloadResult {
+    this.backend.purge?.(this.machine.cpu(0));
+    const c = this.machine.ledger.counters;
+    const o = this.machine.oracle.figures();
+    const g = this.totals();
+    const cost: CostMetrics = {
+      cycles: Math.round(this.machine.ledger.cycles),
+      cyclesPerOp: this.ops > 0 ? round2(this.machine.ledger.cycles / this.ops) : 0,
+      mapCalls: g.mapCalls,
+      unmapCalls: g.unmapCalls,
+      mapFailures: g.mapFailures,
+      wouldBlock: g.wouldBlock,
+      tlbFlushesLocal: c.tlbFlushesLocal,
+      tlbFlushesGlobal: c.tlbFlushesGlobal,
+      ipis: c.ipis,
+      vaBytesPeak: c.vaBytesPeak,
+      pageTablePages: c.pageTablePagesPeak,
+      directMapSplits: c.directMapSplits,
+    };
+    const safety: SafetyMetrics = {
+      oopses: c.oopses,
+      faults: c.faults,
+      exposurePageNs: Math.round(o.exposurePageNs),
+      foreignExposurePageNs: Math.round(o.foreignExposurePageNs),
+      staleTranslationNs: Math.round(o.staleTranslationNs),
+      useAfterFreeWindows: o.useAfterFreeWindows,
+      useAfterFreeAccesses: o.useAfterFreeAccesses,
+    };
+    const extra = [...notes];
+    if (this.slowPath > 0) extra.push(`${this.slowPath} events delivered by the slow path`);
+    return { ops: this.ops, cost, safety, ...(extra.length > 0 ? { notes: extra } : {}) };
+  }
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;

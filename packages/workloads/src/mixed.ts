@@ -1,0 +1,86 @@
+import type { SimThread } from '@khva/memory-core';
+import { z } from 'zod';
+import { defineWorkload } from './contract.ts';
+import { Harness, PV_GFN } from './harness.ts';
+import { count } from './params.ts';
+
+const PVCLOCK_LEN = 32;
+const SHINFO_LEN = 4096;
+
+// A host with several VMs and unrelated processes: kvm-clock updates (half the events), Xen
+// events from IRQs on any CPU (a third), vCPU migrations, VMM punch-holes of guest data and
+// context switches, drawn from one seeded stream.
+export const mixed = defineWorkload({
+  name: 'mixed',
+  summary: 'several VMs and unrelated processes: kvm-clock, Xen IRQ delivery, migrations, punch-holes, context switches',
+  params: z.object({
+    vms: count(1, 256, 4),
+    vcpusPerVm: count(1, 256, 8),
+    otherProcesses: count(0, 4096, 8),
+    events: count(1, 10_000_000, 20_000),
+    secretPages: count(0, 1_000_000, 16),
+  }),
+  run(p, ctx) {
+    const h = new Harness(ctx);
+    const m = h.machine;
+    const guests = Array.from({ length: p.vms }, (_, i) =>
+      h.createGuest({ pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages }, p.vcpusPerVm, i * p.vcpusPerVm),
+    );
+    const clocks = guests.map((g) =>
+      g.vcpus.map((t, i) => {
+        h.enter(t);
+        const c = h.cache(g.vm, `${t.name}.pv_time`);
+        h.activate(t, c, h.gpaOf(PV_GFN + i), PVCLOCK_LEN);
+        return c;
+      }),
+    );
+    const shinfo = guests.map((g) => {
+      const t = g.vcpus[0]!;
+      h.enter(t);
+      const c = h.cache(g.vm, `${g.vm.name}.shinfo`);
+      h.activate(t, c, h.gpaOf(PV_GFN + p.vcpusPerVm), SHINFO_LEN);
+      return c;
+    });
+    const others = Array.from({ length: p.otherProcesses }, (_, i) => h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`));
+    const irqs = m.cpus.map((c) => h.spawn('irq', c.id, null, `irq${c.id}`));
+    const pickThreadOn = (cpu: number): SimThread | undefined => {
+      const here = [...guests.flatMap((g) => g.vcpus), ...others].filter((t) => t.cpu.id === cpu);
+      return here.length > 0 ? here[h.prng.int(here.length)] : undefined;
+    };
+    for (let e = 0; e < p.events; e++) {
+      const roll = h.prng.int(100);
+      const gi = h.prng.int(p.vms);
+      const g = guests[gi]!;
+      const v = h.prng.int(p.vcpusPerVm);
+      const t = g.vcpus[v]!;
+      if (roll < 50) {
+        h.enter(t);
+        h.use(t, clocks[gi]![v]!, PVCLOCK_LEN, false);
+      } else if (roll < 83) {
+        const irq = irqs[h.prng.int(h.cpus)]!;
+        if (h.use(irq, shinfo[gi]!, SHINFO_LEN, true).result !== 0) {
+          h.slowPath++;
+          m.kickCpu(irq.cpu, t.cpu);
+          h.enter(t);
+          h.use(t, shinfo[gi]!, SHINFO_LEN, false);
+        }
+      } else if (roll < 93) {
+        h.migrate(t, h.prng.int(h.cpus));
+      } else if (roll < 95 && p.secretPages > 0) {
+        h.enter(g.vmm);
+        const file = g.vm.memslots.slots.get(1)!.gmem!;
+        h.run(g.vmm, file.punchHole(g.vmm, h.prng.int(p.secretPages), 1));
+      } else {
+        const next = pickThreadOn(h.prng.int(h.cpus));
+        if (next) h.enter(next);
+      }
+      if ((e & 1023) === 0) ctx.onProgress(e / p.events);
+    }
+    guests.forEach((g, i) => {
+      g.vcpus.forEach((t, v) => h.retire(t, clocks[i]![v]!));
+      h.retire(g.vcpus[0]!, shinfo[i]!);
+    });
+    ctx.onProgress(1);
+    return h.result();
+  },
+});
