@@ -8,13 +8,25 @@ const kvm = new Kvm({ machine: { cpus: 4 } });
 const vm = kvm.createVm('vm0');
 runAlone(
   vm.setMemslot(kvm.kthread(), {
-    slot: 0, gfn: 0, pages: 16, backing: 'gmem', hva: 0x7e0000000000,
-    gmemFlags: { mmap: true, noDirectMap: true }, vmmMapped: false,
+    slot: 0,
+    gfn: 0,
+    pages: 16,
+    backing: 'gmem',
+    hva: 0x7e0000000000,
+    gmemFlags: { mmap: true, noDirectMap: true },
+    vmmMapped: false,
   }),
 );
 const backend = {
   name: 'mini-vmap',
-  traits: { kind: 'global', usableFromIrq: true, usableFromForeignMm: true, mayRefuseRam: false, needsReachGuard: false, lazyFlush: false },
+  traits: {
+    kind: 'global',
+    usableFromIrq: true,
+    usableFromForeignMm: true,
+    mayRefuseRam: false,
+    needsReachGuard: false,
+    lazyFlush: false,
+  },
   map({ machine }, pfn) {
     if (machine.directMap.isPresent(pfn)) return { ok: true, khva: machine.pageAddress(pfn) };
     const va = machine.vmalloc.alloc(4096);

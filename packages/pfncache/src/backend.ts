@@ -1,5 +1,5 @@
-import type { AccessOp, AccessOutcome, Cpu, ExecContext, Machine, Pfn, Va } from '@khva/memory-core';
 import type { Errno, Vm } from '@khva/kvm';
+import type { AccessOp, AccessOutcome, Cpu, ExecContext, Machine, Pfn, Va } from '@khva/memory-core';
 
 /**
  * Where a backend's mapping can be used from.
@@ -31,7 +31,9 @@ export interface MapContext {
   readonly ctx: ExecContext;
 }
 
-export type MapResult = { readonly ok: true; readonly khva: Va } | { readonly ok: false; readonly errno: Errno; readonly reason: string };
+export type MapResult =
+  | { readonly ok: true; readonly khva: Va }
+  | { readonly ok: false; readonly errno: Errno; readonly reason: string };
 
 /** Result of a per-access use: the access outcome, or "cannot here" (the caller's slow path). */
 export type AccessResult =

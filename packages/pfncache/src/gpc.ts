@@ -1,4 +1,12 @@
-import { INVALID_GPA, isErrorHva, isErrno, KVM_HVA_ERR_BAD, type Errno, type Memslot, type Vm } from '@khva/kvm';
+import {
+  type Errno,
+  INVALID_GPA,
+  isErrno,
+  isErrorHva,
+  KVM_HVA_ERR_BAD,
+  type Memslot,
+  type Vm,
+} from '@khva/kvm';
 import {
   type AccessOp,
   type AccessOutcome,
@@ -23,7 +31,14 @@ export const NULL_KHVA = 0;
 export type GpcResult = 0 | Errno;
 
 /** Why check() failed (the first failing test, in the kernel's order), or 'ok'. */
-export type CheckVerdict = 'ok' | 'inactive' | 'generation' | 'bad-hva' | 'length' | 'invalid' | 'unreachable';
+export type CheckVerdict =
+  | 'ok'
+  | 'inactive'
+  | 'generation'
+  | 'bad-hva'
+  | 'length'
+  | 'invalid'
+  | 'unreachable';
 
 export interface GpcCounters {
   /** gpc_map calls into the backend (successful or not). */
@@ -71,7 +86,16 @@ export class GfnToPfnCache {
   valid = false;
   readonly lock: RwLock;
   readonly refreshLock: Mutex;
-  readonly counters: GpcCounters = { mapCalls: 0, unmapCalls: 0, mapFailures: 0, refreshes: 0, retries: 0, warnings: 0, uses: 0, wouldBlock: 0 };
+  readonly counters: GpcCounters = {
+    mapCalls: 0,
+    unmapCalls: 0,
+    mapFailures: 0,
+    refreshes: 0,
+    retries: 0,
+    warnings: 0,
+    uses: 0,
+    wouldBlock: 0,
+  };
   readonly violations: GpcViolations = { doubleUnmaps: 0, unmapUnderSpinlock: 0, validInUnlockedWindow: 0 };
   readonly live: LiveMapping[] = [];
   /** Identity of the page's content when the cache took its pfn (the model's, not the kernel's). */
@@ -100,7 +124,7 @@ export class GfnToPfnCache {
 
   // Models kvm_gpc_is_valid_len(): offset from the uhva for hva caches, else from the gpa.
   static isValidLen(gpa: number, uhva: number, len: number): boolean {
-    const offset = gpa === INVALID_GPA ? offsetInPage(uhva < 0 ? 0 : uhva) : offsetInPage(gpa);
+    const offset = gpa === INVALID_GPA ? offsetInPage(Math.max(0, uhva)) : offsetInPage(gpa);
     return Number.isInteger(len) && len >= 0 && offset + len <= PAGE_SIZE;
   }
 
@@ -117,7 +141,12 @@ export class GfnToPfnCache {
     if (isErrorHva(this.uhva)) return 'bad-hva';
     if (!GfnToPfnCache.isValidLen(this.gpa, this.uhva, len)) return 'length';
     if (!this.valid) return 'invalid';
-    if (ctx && this.vm.kernel.reachGuard && this.backend.traits.needsReachGuard && !this.backend.reachable(ctx, this.vm, this.khva === NULL_KHVA ? NULL_KHVA : pageAlignDown(this.khva))) {
+    if (
+      ctx &&
+      this.vm.kernel.reachGuard &&
+      this.backend.traits.needsReachGuard &&
+      !this.backend.reachable(ctx, this.vm, this.khva === NULL_KHVA ? NULL_KHVA : pageAlignDown(this.khva))
+    ) {
       return 'unreachable';
     }
     return 'ok';
@@ -250,7 +279,11 @@ export class GfnToPfnCache {
         vm.releasePage(newPfn);
         // Spinning with cond_resched() while an invalidation is active: wait for it instead.
         if (vm.activeInvalidateCount > 0) {
-          yield { kind: 'blocked', label: 'invalidation-active', until: () => vm.activeInvalidateCount === 0 };
+          yield {
+            kind: 'blocked',
+            label: 'invalidation-active',
+            until: () => vm.activeInvalidateCount === 0,
+          };
         } else {
           yield { kind: 'preempt', label: 'cond_resched' };
         }
@@ -401,7 +434,13 @@ export class GfnToPfnCache {
     if (this.perAccess) {
       const access = this.backend.access;
       if (!access) throw new TypeError(`backend ${this.backend.name} is per-access but has no access()`);
-      const req = { pfn: this.pfn, offset: offsetInPage(this.uhva) + offset, bytes, op, ...(data ? { data } : {}) };
+      const req = {
+        pfn: this.pfn,
+        offset: offsetInPage(this.uhva) + offset,
+        bytes,
+        op,
+        ...(data ? { data } : {}),
+      };
       const r = access.call(this.backend, ctx, this.vm, req);
       if (!r.ok) return { ok: false, kind: 'cannot', reason: r.reason };
       out = r.outcome;

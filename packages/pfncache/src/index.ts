@@ -9,7 +9,21 @@ export {
   type MappingBackend,
   type MapResult,
 } from './backend.ts';
-export { type CheckVerdict, GfnToPfnCache, type GpcCounters, type GpcResult, type GpcViolations, KVM_PFN_ERR_FAULT, NULL_KHVA } from './gpc.ts';
-export { checkInvariants, currentPfn, type Invariant, type InvariantViolation, invariants } from './invariants.ts';
+export {
+  type CheckVerdict,
+  GfnToPfnCache,
+  type GpcCounters,
+  type GpcResult,
+  type GpcViolations,
+  KVM_PFN_ERR_FAULT,
+  NULL_KHVA,
+} from './gpc.ts';
+export {
+  checkInvariants,
+  currentPfn,
+  type Invariant,
+  type InvariantViolation,
+  invariants,
+} from './invariants.ts';
 export { BackendRegistry, UnknownBackendError } from './registry.ts';
 export { gpcUse, type UseOutcome, type UseRequest } from './use.ts';

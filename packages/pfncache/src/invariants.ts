@@ -73,7 +73,8 @@ export const invariants: readonly Invariant[] = [
       if (isErrorHva(g.uhva)) return 'valid with an error hva';
       if (g.perAccess) return null;
       if (g.khva === NULL_KHVA) return 'valid with a NULL khva';
-      if (offsetInPage(g.khva) !== offsetInPage(g.uhva)) return `khva offset ${offsetInPage(g.khva)} != uhva offset ${offsetInPage(g.uhva)}`;
+      if (offsetInPage(g.khva) !== offsetInPage(g.uhva))
+        return `khva offset ${offsetInPage(g.khva)} != uhva offset ${offsetInPage(g.uhva)}`;
       return null;
     },
   },
@@ -84,19 +85,24 @@ export const invariants: readonly Invariant[] = [
     atRest: true,
     check: (g) => {
       if (g.perAccess) return null;
-      return (g.pfn === KVM_PFN_ERR_FAULT) !== (g.khva === NULL_KHVA) ? `pfn ${g.pfn} with khva ${g.khva}` : null;
+      return (g.pfn === KVM_PFN_ERR_FAULT) !== (g.khva === NULL_KHVA)
+        ? `pfn ${g.pfn} with khva ${g.khva}`
+        : null;
     },
   },
   {
     name: 'mapping-owned-once',
     spec: '5',
-    description: 'every mapping is unmapped exactly once or still owned by the cache (no leak, no double unmap)',
+    description:
+      'every mapping is unmapped exactly once or still owned by the cache (no leak, no double unmap)',
     atRest: true,
     check: (g) => {
       if (g.violations.doubleUnmaps > 0) return `${g.violations.doubleUnmaps} double unmap(s)`;
       const owned = g.khva === NULL_KHVA ? [] : [pageAlignDown(g.khva)];
       const leaked = g.live.filter((m) => !owned.includes(m.khva));
-      return leaked.length > 0 ? `${leaked.length} mapping(s) leaked: ${leaked.map((m) => `pfn ${m.pfn}`).join(', ')}` : null;
+      return leaked.length > 0
+        ? `${leaked.length} mapping(s) leaked: ${leaked.map((m) => `pfn ${m.pfn}`).join(', ')}`
+        : null;
     },
   },
   {
@@ -104,21 +110,28 @@ export const invariants: readonly Invariant[] = [
     spec: '6',
     description: 'gpc_unmap never runs with gpc->lock held',
     atRest: false,
-    check: (g) => (g.violations.unmapUnderSpinlock > 0 ? `${g.violations.unmapUnderSpinlock} unmap(s) under the lock` : null),
+    check: (g) =>
+      g.violations.unmapUnderSpinlock > 0
+        ? `${g.violations.unmapUnderSpinlock} unmap(s) under the lock`
+        : null,
   },
   {
     name: 'invalid-in-unlocked-window',
     spec: '8',
     description: 'while a refresh is in its unlocked window the cache is not valid',
     atRest: false,
-    check: (g) => (g.violations.validInUnlockedWindow > 0 || (g.inUnlockedWindow && g.valid) ? 'valid inside the unlocked window' : null),
+    check: (g) =>
+      g.violations.validInUnlockedWindow > 0 || (g.inUnlockedWindow && g.valid)
+        ? 'valid inside the unlocked window'
+        : null,
   },
   {
     name: 'not-valid-during-invalidation',
     spec: '10',
     description: 'no cache is valid while an invalidation covering its page is in progress',
     atRest: false,
-    check: (g) => (g.valid && coveringInvalidation(g) ? `valid while ${g.uhva.toString(16)} is being invalidated` : null),
+    check: (g) =>
+      g.valid && coveringInvalidation(g) ? `valid while ${g.uhva.toString(16)} is being invalidated` : null,
   },
   {
     name: 'valid-pfn-is-current',
@@ -138,7 +151,9 @@ export const invariants: readonly Invariant[] = [
     atRest: false,
     check: (g) => {
       if (g.gpa === INVALID_GPA || !g.valid) return null;
-      return g.check(0) && g.generation !== g.vm.memslots.generation ? 'check passes on an old generation' : null;
+      return g.check(0) && g.generation !== g.vm.memslots.generation
+        ? 'check passes on an old generation'
+        : null;
     },
   },
   {
@@ -150,7 +165,8 @@ export const invariants: readonly Invariant[] = [
       if (!g.valid || g.perAccess || g.vm.inflight.length > 0) return null;
       for (const cpu of promisedCpus(g)) {
         const tr = g.vm.machine.translate(cpu, g.khva);
-        if (!tr || tr.pfn !== g.pfn) return `cpu ${cpu.id}: khva translates to ${tr ? `pfn ${tr.pfn}` : 'nothing'}`;
+        if (!tr || tr.pfn !== g.pfn)
+          return `cpu ${cpu.id}: khva translates to ${tr ? `pfn ${tr.pfn}` : 'nothing'}`;
       }
       return null;
     },

@@ -27,7 +27,8 @@ export class BackendRegistry {
     if (!/^[a-z][a-z0-9-]*$/.test(factory.name)) {
       throw new TypeError(`backend name "${factory.name}" must be lowercase letters, digits and dashes`);
     }
-    if (this.factories.has(factory.name)) throw new TypeError(`backend "${factory.name}" is already registered`);
+    if (this.factories.has(factory.name))
+      throw new TypeError(`backend "${factory.name}" is already registered`);
     this.factories.set(factory.name, factory);
     return this;
   }

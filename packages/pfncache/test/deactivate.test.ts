@@ -4,12 +4,14 @@ import { gpcUse } from '../src/use.ts';
 import { finish, run, runUntil, world } from './support/world.ts';
 
 describe('deactivate', () => {
-  it('R8: deactivate during another thread\'s use waits for the reader; no use after unmap', () => {
+  it("R8: deactivate during another thread's use waits for the reader; no use after unmap", () => {
     const w = world();
     run(w, w.vcpu, w.gpc.activate(w.vcpu, 0x1000, 8));
     const m = w.kvm.machine;
     // The reader holds the read lock after a successful check.
-    expect(runUntil(w, w.vcpu, gpcUse(w.vcpu, w.gpc, { len: 8, op: 'write' }), 'holding-read-lock')).toBe(true);
+    expect(runUntil(w, w.vcpu, gpcUse(w.vcpu, w.gpc, { len: 8, op: 'write' }), 'holding-read-lock')).toBe(
+      true,
+    );
     // Deactivate takes refresh_lock and blocks on the write lock.
     w.vmm.start(w.gpc.deactivate(w.vmm));
     for (let i = 0; i < 5 && w.vmm.runnable; i++) w.kvm.scheduler.step(w.vmm);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from '../src/invariants.ts';
 import { gpcUse } from '../src/use.ts';
-import { run, runUntil, world, finish } from './support/world.ts';
+import { finish, run, runUntil, world } from './support/world.ts';
 
 const GPA = 0x1000;
 
@@ -37,7 +37,11 @@ describe('punch-hole of the gmem page under an active cache', () => {
     // Someone else gets the freed frame (the allocator hands freed frames out first).
     const other = m.mem.alloc(0, 0, 'none');
     expect(other.pfn).toBe(oldPfn);
-    const out = run(w, w.vcpu, gpcUse(w.vcpu, w.gpc, { len: 8, op: 'write', data: new Uint8Array(8).fill(7) }));
+    const out = run(
+      w,
+      w.vcpu,
+      gpcUse(w.vcpu, w.gpc, { len: 8, op: 'write', data: new Uint8Array(8).fill(7) }),
+    );
     expect(out.result).toBe(0);
     expect(out.access).toMatchObject({ ok: true, useAfterFree: true });
     expect(m.oracle.figures().useAfterFreeAccesses).toBe(1);

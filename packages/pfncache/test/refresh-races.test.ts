@@ -91,7 +91,13 @@ describe('refresh against invalidation (the retry loop)', () => {
     const w = world();
     run(w, w.vcpu, w.gpc.activate(w.vcpu, GPA, 8));
     const { pfn, khva } = w.gpc;
-    expect(run(w, w.vmm, w.vm.setMemslot(w.vmm, { slot: 1, gfn: 0x200, pages: 16, backing: 'anon', hva: ANON_HVA }))).toBe(0);
+    expect(
+      run(
+        w,
+        w.vmm,
+        w.vm.setMemslot(w.vmm, { slot: 1, gfn: 0x200, pages: 16, backing: 'anon', hva: ANON_HVA }),
+      ),
+    ).toBe(0);
     expect(w.gpc.check(8)).toBe(false);
     expect(w.gpc.valid).toBe(true);
     // The old gpa is now in no slot: refresh fails with -EFAULT and drops the mapping.
@@ -110,7 +116,11 @@ describe('refresh against invalidation (the retry loop)', () => {
     const oldPfn = w.gpc.pfn;
     run(w, w.vmm, w.vm.deleteMemslot(w.vmm, 1));
     const NEW_HVA = 0x7d00_0000_0000;
-    run(w, w.vmm, w.vm.setMemslot(w.vmm, { slot: 1, gfn: ANON_GFN, pages: 16, backing: 'anon', hva: NEW_HVA }));
+    run(
+      w,
+      w.vmm,
+      w.vm.setMemslot(w.vmm, { slot: 1, gfn: ANON_GFN, pages: 16, backing: 'anon', hva: NEW_HVA }),
+    );
     expect(w.gpc.check(8)).toBe(false);
     expect(run(w, w.vcpu, w.gpc.refresh(w.vcpu, 8))).toBe(0);
     expect(w.gpc.uhva).toBe(NEW_HVA + 0x40);

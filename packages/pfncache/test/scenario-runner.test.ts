@@ -41,7 +41,14 @@ steps:
     expect(run.failure).toBeUndefined();
     expect(run.ok).toBe(true);
     expect(run.trace).toHaveLength(6);
-    expect(run.trace[0]).toMatchObject({ step: 1, thread: 'vcpu0', op: 'activate', result: 0, cache: 'pv', valid: true });
+    expect(run.trace[0]).toMatchObject({
+      step: 1,
+      thread: 'vcpu0',
+      op: 'activate',
+      result: 0,
+      cache: 'pv',
+      valid: true,
+    });
     expect(run.trace[0]?.khva).toMatch(/^0xffffc9/);
     expect(run.trace[2]).toMatchObject({ result: 'paused', valid: false });
     expect(run.trace[4]?.pfn).not.toBe(run.trace[0]?.pfn);

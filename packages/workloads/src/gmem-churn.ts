@@ -30,9 +30,7 @@ export const gmemChurn = defineWorkload({
     );
     const caches = guests.map((g) =>
       g.vcpus.map((t, i) => {
-        h.enter(t);
-        const c = h.cache(g.vm, `${t.name}.pv_time`);
-        h.activate(t, c, h.gpaOf(PV_GFN + i), LEN);
+        const c = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), LEN);
         return c;
       }),
     );
@@ -46,7 +44,10 @@ export const gmemChurn = defineWorkload({
       h.run(g.vmm, file.punchHole(g.vmm, page, 1));
       if (n % p.vmmFaultEvery === 0) {
         // The VMM touches fresh memory of its own (I/O buffers): a GUP fault on its CPU.
-        const pfn = g.vm.hvaToPfn(g.vmm.ctx, g.vm.memslots.slots.get(2)!.userspaceAddr + (vmmPage++ % anonPages) * 4096);
+        const pfn = g.vm.hvaToPfn(
+          g.vmm.ctx,
+          g.vm.memslots.slots.get(2)!.userspaceAddr + (vmmPage++ % anonPages) * 4096,
+        );
         if (typeof pfn === 'number') g.vm.releasePage(pfn);
       }
       for (let u = 0; u < p.usesPerPunch; u++) {
@@ -57,7 +58,7 @@ export const gmemChurn = defineWorkload({
       }
       if ((n & 255) === 0) ctx.onProgress(n / p.punches);
     }
-    guests.forEach((g, i) => g.vcpus.forEach((t, v) => h.retire(t, caches[i]![v]!)));
+    h.retireAll();
     ctx.onProgress(1);
     void ANON_GFN;
     return h.result();

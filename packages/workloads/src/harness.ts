@@ -1,7 +1,13 @@
 import { createDefaultRegistry } from '@khva/backends';
 import { Kvm, type Vm } from '@khva/kvm';
 import { type Machine, PAGE_SIZE, Prng, runAlone, type SimThread, type ThreadBody } from '@khva/memory-core';
-import { GfnToPfnCache, type GpcCounters, gpcUse, type MappingBackend, type UseOutcome } from '@khva/pfncache';
+import {
+  GfnToPfnCache,
+  type GpcCounters,
+  gpcUse,
+  type MappingBackend,
+  type UseOutcome,
+} from '@khva/pfncache';
 import type { CostMetrics, SafetyMetrics, WorkloadResult, WorkloadRunContext } from './contract.ts';
 
 /** Where a VM's memory sits in its VMM and in the guest (the same layout for every VM). */
@@ -38,8 +44,18 @@ export class Harness {
   readonly machine: Machine;
   readonly backend: MappingBackend;
   readonly prng: Prng;
-  readonly caches = new Set<GfnToPfnCache>();
-  private readonly retired: GpcCounters = { mapCalls: 0, unmapCalls: 0, mapFailures: 0, refreshes: 0, retries: 0, warnings: 0, uses: 0, wouldBlock: 0 };
+  /** Live caches, each with the thread that owns it. */
+  readonly caches = new Map<GfnToPfnCache, SimThread>();
+  private readonly retired: GpcCounters = {
+    mapCalls: 0,
+    unmapCalls: 0,
+    mapFailures: 0,
+    refreshes: 0,
+    retries: 0,
+    warnings: 0,
+    uses: 0,
+    wouldBlock: 0,
+  };
   /** gpc accesses attempted. */
   ops = 0;
   /** Events that the fast path could not deliver and a slow path did later. */
@@ -88,14 +104,52 @@ export class Harness {
     const ok = (r: unknown) => {
       if (r !== 0) throw new Error(`workload setup failed: ${JSON.stringify(r)}`);
     };
-    ok(runAlone(vm.setMemslot(kt, { slot: 0, gfn: PV_GFN, pages: layout.pvPages, backing: 'gmem', hva: GMEM_PV_HVA, gmemFlags: flags, vmmMapped: false, sensitivity: 'pv' })));
+    ok(
+      runAlone(
+        vm.setMemslot(kt, {
+          slot: 0,
+          gfn: PV_GFN,
+          pages: layout.pvPages,
+          backing: 'gmem',
+          hva: GMEM_PV_HVA,
+          gmemFlags: flags,
+          vmmMapped: false,
+          sensitivity: 'pv',
+        }),
+      ),
+    );
     if (layout.secretPages > 0) {
-      ok(runAlone(vm.setMemslot(kt, { slot: 1, gfn: SECRET_GFN, pages: layout.secretPages, backing: 'gmem', hva: GMEM_SECRET_HVA, gmemFlags: flags, vmmMapped: false, sensitivity: 'secret' })));
+      ok(
+        runAlone(
+          vm.setMemslot(kt, {
+            slot: 1,
+            gfn: SECRET_GFN,
+            pages: layout.secretPages,
+            backing: 'gmem',
+            hva: GMEM_SECRET_HVA,
+            gmemFlags: flags,
+            vmmMapped: false,
+            sensitivity: 'secret',
+          }),
+        ),
+      );
     }
     if ((layout.anonPages ?? 0) > 0) {
-      ok(runAlone(vm.setMemslot(kt, { slot: 2, gfn: ANON_GFN, pages: layout.anonPages ?? 0, backing: 'anon', hva: ANON_HVA })));
+      ok(
+        runAlone(
+          vm.setMemslot(kt, {
+            slot: 2,
+            gfn: ANON_GFN,
+            pages: layout.anonPages ?? 0,
+            backing: 'anon',
+            hva: ANON_HVA,
+          }),
+        ),
+      );
     }
-    const threads = Array.from({ length: vcpus }, (_, i) => this.spawn('vcpu', (firstCpu + i) % this.cpus, vm.mm, `vm${id}-vcpu${i}`));
+    const threads = Array.from({ length: vcpus }, (_, i) =>
+      this.spawn('vcpu', (firstCpu + i) % this.cpus, vm.mm, `vm${id}-vcpu${i}`),
+    );
     const vmm = this.spawn('host', (firstCpu + vcpus) % this.cpus, vm.mm, `vm${id}-vmm`);
     vm.vcpus.push(...threads.map((t, i) => ({ id: i, thread: t.name })));
     // The guest runs: its vCPUs fault its data pages in (kvm_gmem_get_pfn at stage-2 faults).
@@ -111,7 +165,8 @@ export class Harness {
 
   /** Context-switch a thread onto its CPU now (what the scheduler does before it runs). */
   enter(t: SimThread): void {
-    if (t.spec.mm && (t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process')) this.machine.switchMm(t.cpu, t.spec.mm);
+    if (t.spec.mm && (t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process'))
+      this.machine.switchMm(t.cpu, t.spec.mm);
     t.cpu.current = t.name;
     this.machine.currentCpu = t.cpu.id;
   }
@@ -122,9 +177,12 @@ export class Harness {
     this.enter(t);
   }
 
-  cache(vm: Vm, name: string): GfnToPfnCache {
+  /** A new cache owned by thread t (which later deactivates it), activated at gpa from t's CPU. */
+  newCache(t: SimThread, vm: Vm, name: string, gpa: number, len: number): GfnToPfnCache {
     const g = new GfnToPfnCache(vm, this.backend, name);
-    this.caches.add(g);
+    this.caches.set(g, t);
+    this.enter(t);
+    this.activate(t, g, gpa, len);
     return g;
   }
 
@@ -138,11 +196,14 @@ export class Harness {
     return this.run(t, gpcUse(t, g, { len, op: 'write', atomic }));
   }
 
-  /** Deactivate and forget a cache, keeping its counters for the totals. */
-  retire(t: SimThread, g: GfnToPfnCache): void {
-    this.run(t, g.deactivate(t));
-    for (const k of Object.keys(this.retired) as (keyof GpcCounters)[]) this.retired[k] += g.counters[k];
-    this.caches.delete(g);
+  /** Deactivate and forget caches (all of them, or those of one VM), keeping their counters. */
+  retireAll(vm?: Vm): void {
+    for (const [g, t] of [...this.caches]) {
+      if (vm && g.vm !== vm) continue;
+      this.run(t, g.deactivate(t));
+      for (const k of Object.keys(this.retired) as (keyof GpcCounters)[]) this.retired[k] += g.counters[k];
+      this.caches.delete(g);
+    }
   }
 
   gpaOf(gfn: number, offset = 0): number {
@@ -151,7 +212,8 @@ export class Harness {
 
   private totals(): GpcCounters {
     const t = { ...this.retired };
-    for (const g of this.caches) for (const k of Object.keys(t) as (keyof GpcCounters)[]) t[k] += g.counters[k];
+    for (const g of this.caches.keys())
+      for (const k of Object.keys(t) as (keyof GpcCounters)[]) t[k] += g.counters[k];
     return t;
   }
 

@@ -11,4 +11,11 @@ export { type GuestLayout, type GuestVm, Harness } from './harness.ts';
 export { gmemChurn, kvmclock, memslotChurn, mixed, vmChurn, xenEvtchn };
 
 /** The workloads, by the names configuration uses, in the order reports list them. */
-export const builtinWorkloads = [kvmclock, xenEvtchn, memslotChurn, gmemChurn, vmChurn, mixed] as unknown as readonly WorkloadDefinition[];
+export const builtinWorkloads = [
+  kvmclock,
+  xenEvtchn,
+  memslotChurn,
+  gmemChurn,
+  vmChurn,
+  mixed,
+] as unknown as readonly WorkloadDefinition[];

@@ -11,7 +11,8 @@ const PVCLOCK_LEN = 32;
 // entering the guest; vCPUs migrate between CPUs now and then.
 export const kvmclock = defineWorkload({
   name: 'kvmclock',
-  summary: 'per-vCPU pvclock caches on NO_DIRECT_MAP guest_memfd, written by each vCPU thread on clock updates; vCPUs migrate',
+  summary:
+    'per-vCPU pvclock caches on NO_DIRECT_MAP guest_memfd, written by each vCPU thread on clock updates; vCPUs migrate',
   params: z.object({
     vms: count(1, 256, 2),
     vcpusPerVm: count(1, 256, 4),
@@ -28,9 +29,7 @@ export const kvmclock = defineWorkload({
     );
     const caches = guests.map((g) =>
       g.vcpus.map((t, i) => {
-        const c = h.cache(g.vm, `${t.name}.pv_time`);
-        h.enter(t);
-        h.activate(t, c, h.gpaOf(PV_GFN + i), PVCLOCK_LEN);
+        const c = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), PVCLOCK_LEN);
         return c;
       }),
     );
@@ -47,7 +46,7 @@ export const kvmclock = defineWorkload({
       h.use(t, caches[vmIdx]![v]!, PVCLOCK_LEN, false);
       if ((u & 1023) === 0) ctx.onProgress(u / p.updates);
     }
-    guests.forEach((g, i) => g.vcpus.forEach((t, v) => h.retire(t, caches[i]![v]!)));
+    h.retireAll();
     ctx.onProgress(1);
     return h.result();
   },

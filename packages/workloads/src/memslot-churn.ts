@@ -25,18 +25,19 @@ export const memslotChurn = defineWorkload({
     const h = new Harness(ctx);
     const pages = Math.max(16, p.vcpusPerVm);
     const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest({ pvPages: p.vcpusPerVm, secretPages: 0, anonPages: pages }, p.vcpusPerVm, i * p.vcpusPerVm),
+      h.createGuest(
+        { pvPages: p.vcpusPerVm, secretPages: 0, anonPages: pages },
+        p.vcpusPerVm,
+        i * p.vcpusPerVm,
+      ),
     );
     const kt = h.kvm.kthread();
     const state = guests.map((g) => ({
       anonBase: ANON_GFN,
       extra: false,
       caches: g.vcpus.map((t, i) => {
-        h.enter(t);
-        const pv = h.cache(g.vm, `${t.name}.pv_time`);
-        h.activate(t, pv, h.gpaOf(PV_GFN + i), LEN);
-        const anon = h.cache(g.vm, `${t.name}.runstate`);
-        h.activate(t, anon, h.gpaOf(ANON_GFN + i), LEN);
+        const pv = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), LEN);
+        const anon = h.newCache(t, g.vm, `${t.name}.runstate`, h.gpaOf(ANON_GFN + i), LEN);
         return { pv, anon, index: i };
       }),
     }));
@@ -50,12 +51,28 @@ export const memslotChurn = defineWorkload({
         // Move the anon slot between two guest-physical bases.
         s.anonBase = s.anonBase === ANON_GFN ? ANON_GFN + 0x8000 : ANON_GFN;
         const slot = g.vm.memslots.slots.get(2)!;
-        runAlone(g.vm.setMemslot(kt, { slot: 2, gfn: s.anonBase, pages: slot.npages, backing: 'anon', hva: slot.userspaceAddr }));
+        runAlone(
+          g.vm.setMemslot(kt, {
+            slot: 2,
+            gfn: s.anonBase,
+            pages: slot.npages,
+            backing: 'anon',
+            hva: slot.userspaceAddr,
+          }),
+        );
       } else if (s.extra) {
         runAlone(g.vm.deleteMemslot(kt, 3));
         s.extra = false;
       } else {
-        runAlone(g.vm.setMemslot(kt, { slot: 3, gfn: ANON_GFN + 0x20000, pages: 16, backing: 'anon', hva: EXTRA_HVA }));
+        runAlone(
+          g.vm.setMemslot(kt, {
+            slot: 3,
+            gfn: ANON_GFN + 0x20000,
+            pages: 16,
+            backing: 'anon',
+            hva: EXTRA_HVA,
+          }),
+        );
         s.extra = true;
       }
       for (let u = 0; u < p.usesPerChange; u++) {
@@ -73,13 +90,7 @@ export const memslotChurn = defineWorkload({
       }
       if ((c & 63) === 0) ctx.onProgress(c / p.changes);
     }
-    state.forEach((s, gi) =>
-      s.caches.forEach((cs, v) => {
-        const t = guests[gi]!.vcpus[v]!;
-        h.retire(t, cs.pv);
-        h.retire(t, cs.anon);
-      }),
-    );
+    h.retireAll();
     ctx.onProgress(1);
     return h.result([`${reactivations} caches re-activated after a slot move`]);
   },

@@ -12,7 +12,8 @@ const SHINFO_LEN = 4096;
 // context switches, drawn from one seeded stream.
 export const mixed = defineWorkload({
   name: 'mixed',
-  summary: 'several VMs and unrelated processes: kvm-clock, Xen IRQ delivery, migrations, punch-holes, context switches',
+  summary:
+    'several VMs and unrelated processes: kvm-clock, Xen IRQ delivery, migrations, punch-holes, context switches',
   params: z.object({
     vms: count(1, 256, 4),
     vcpusPerVm: count(1, 256, 8),
@@ -24,24 +25,26 @@ export const mixed = defineWorkload({
     const h = new Harness(ctx);
     const m = h.machine;
     const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest({ pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages }, p.vcpusPerVm, i * p.vcpusPerVm),
+      h.createGuest(
+        { pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages },
+        p.vcpusPerVm,
+        i * p.vcpusPerVm,
+      ),
     );
     const clocks = guests.map((g) =>
       g.vcpus.map((t, i) => {
-        h.enter(t);
-        const c = h.cache(g.vm, `${t.name}.pv_time`);
-        h.activate(t, c, h.gpaOf(PV_GFN + i), PVCLOCK_LEN);
+        const c = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), PVCLOCK_LEN);
         return c;
       }),
     );
     const shinfo = guests.map((g) => {
       const t = g.vcpus[0]!;
-      h.enter(t);
-      const c = h.cache(g.vm, `${g.vm.name}.shinfo`);
-      h.activate(t, c, h.gpaOf(PV_GFN + p.vcpusPerVm), SHINFO_LEN);
+      const c = h.newCache(t, g.vm, `${g.vm.name}.shinfo`, h.gpaOf(PV_GFN + p.vcpusPerVm), SHINFO_LEN);
       return c;
     });
-    const others = Array.from({ length: p.otherProcesses }, (_, i) => h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`));
+    const others = Array.from({ length: p.otherProcesses }, (_, i) =>
+      h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`),
+    );
     const irqs = m.cpus.map((c) => h.spawn('irq', c.id, null, `irq${c.id}`));
     const pickThreadOn = (cpu: number): SimThread | undefined => {
       const here = [...guests.flatMap((g) => g.vcpus), ...others].filter((t) => t.cpu.id === cpu);
@@ -76,10 +79,7 @@ export const mixed = defineWorkload({
       }
       if ((e & 1023) === 0) ctx.onProgress(e / p.events);
     }
-    guests.forEach((g, i) => {
-      g.vcpus.forEach((t, v) => h.retire(t, clocks[i]![v]!));
-      h.retire(g.vcpus[0]!, shinfo[i]!);
-    });
+    h.retireAll();
     ctx.onProgress(1);
     return h.result();
   },

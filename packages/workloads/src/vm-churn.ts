@@ -23,9 +23,7 @@ export const vmChurn = defineWorkload({
       const first = h.prng.int(h.cpus);
       const g = h.createGuest({ pvPages: p.vcpusPerVm, secretPages: p.secretPages }, p.vcpusPerVm, first);
       const caches = g.vcpus.map((t, i) => {
-        h.enter(t);
-        const c = h.cache(g.vm, `${t.name}.pv_time`);
-        h.activate(t, c, h.gpaOf(PV_GFN + i), LEN);
+        const c = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), LEN);
         return c;
       });
       for (let u = 0; u < p.updatesPerVcpu * p.vcpusPerVm; u++) {
@@ -34,7 +32,7 @@ export const vmChurn = defineWorkload({
         h.enter(t);
         h.use(t, caches[v]!, LEN, false);
       }
-      g.vcpus.forEach((t, v) => h.retire(t, caches[v]!));
+      h.retireAll(g.vm);
       h.kvm.destroyVm(g.vm);
       if ((n & 15) === 0) ctx.onProgress(n / p.vms);
     }

@@ -14,7 +14,8 @@ const SHINFO_LEN = 4096;
 // vCPU, whose thread delivers it in process context (kvm_xen_set_evtchn / inject_pending_events).
 export const xenEvtchn = defineWorkload({
   name: 'xen-evtchn',
-  summary: 'Xen event channels delivered from hard-IRQ context on CPUs running other processes; slow path when the fast path would block',
+  summary:
+    'Xen event channels delivered from hard-IRQ context on CPUs running other processes; slow path when the fast path would block',
   params: z.object({
     vms: count(1, 256, 2),
     vcpusPerVm: count(1, 256, 4),
@@ -29,24 +30,26 @@ export const xenEvtchn = defineWorkload({
     const m = h.machine;
     // Page layout of each VM's pv slot: vcpu_info pages 0..n-1, shared_info page n.
     const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest({ pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages }, p.vcpusPerVm, i * p.vcpusPerVm),
+      h.createGuest(
+        { pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages },
+        p.vcpusPerVm,
+        i * p.vcpusPerVm,
+      ),
     );
     const shinfo = guests.map((g) => {
       const t = g.vcpus[0]!;
-      const c = h.cache(g.vm, `${g.vm.name}.shinfo`);
-      h.enter(t);
-      h.activate(t, c, h.gpaOf(PV_GFN + p.vcpusPerVm), SHINFO_LEN);
+      const c = h.newCache(t, g.vm, `${g.vm.name}.shinfo`, h.gpaOf(PV_GFN + p.vcpusPerVm), SHINFO_LEN);
       return c;
     });
     const vcpuInfo = guests.map((g) =>
       g.vcpus.map((t, i) => {
-        const c = h.cache(g.vm, `${t.name}.vcpu_info`);
-        h.enter(t);
-        h.activate(t, c, h.gpaOf(PV_GFN + i), VCPU_INFO_LEN);
+        const c = h.newCache(t, g.vm, `${t.name}.vcpu_info`, h.gpaOf(PV_GFN + i), VCPU_INFO_LEN);
         return c;
       }),
     );
-    const others = Array.from({ length: p.otherProcesses }, (_, i) => h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`));
+    const others = Array.from({ length: p.otherProcesses }, (_, i) =>
+      h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`),
+    );
     const irqs = m.cpus.map((c) => h.spawn('irq', c.id, null, `irq${c.id}`));
     // What may run on each CPU: its pinned vCPUs and processes.
     const runq: SimThread[][] = m.cpus.map(() => []);
@@ -77,10 +80,7 @@ export const xenEvtchn = defineWorkload({
       }
       if ((e & 1023) === 0) ctx.onProgress(e / p.events);
     }
-    guests.forEach((g, i) => {
-      g.vcpus.forEach((t, v) => h.retire(t, vcpuInfo[i]![v]!));
-      h.retire(g.vcpus[0]!, shinfo[i]!);
-    });
+    h.retireAll();
     ctx.onProgress(1);
     return h.result();
   },

@@ -1,5 +1,6 @@
 export { loadScenarioFile, parseScenario, ScenarioError } from './parse.ts';
 export {
+  opBody,
   type RunScenarioOptions,
   runScenario,
   runScenarioFile,
@@ -9,4 +10,13 @@ export {
   type StepDeltas,
   type TraceEntry,
 } from './runner.ts';
-export { errnoNames, expectSchema, kernelSchema, opNames, type Scenario, type ScenarioExpect, scenarioSchema, type ScenarioStep } from './schema.ts';
+export {
+  errnoNames,
+  expectSchema,
+  kernelSchema,
+  opNames,
+  type Scenario,
+  type ScenarioExpect,
+  type ScenarioStep,
+  scenarioSchema,
+} from './schema.ts';

@@ -16,7 +16,8 @@ export class ScenarioError extends Error {
 
 function describe(issue: z.core.$ZodIssue): string {
   const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-  if (issue.code === 'invalid_value') return `${path}: ${issue.message} (allowed: ${issue.values.join(', ')})`;
+  if (issue.code === 'invalid_value')
+    return `${path}: ${issue.message} (allowed: ${issue.values.join(', ')})`;
   if (issue.code === 'unrecognized_keys') return `${path}: unknown field(s) ${issue.keys.join(', ')}`;
   return `${path}: ${issue.message}`;
 }
@@ -36,14 +37,19 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   const vms = new Set(s.vms.map((v) => v.name));
   const threads = new Set(s.threads.map((t) => t.name));
   s.threads.forEach((t, i) => {
-    if (t.cpu >= s.machine.cpus) issues.push(`threads.${i}.cpu: ${t.cpu} but the machine has ${s.machine.cpus} CPUs`);
+    if (t.cpu >= s.machine.cpus)
+      issues.push(`threads.${i}.cpu: ${t.cpu} but the machine has ${s.machine.cpus} CPUs`);
     if ((t.kind === 'vcpu' || t.kind === 'host') && (!t.vm || !vms.has(t.vm))) {
-      issues.push(`threads.${i}.vm: a ${t.kind} thread needs one of the VMs (${[...vms].join(', ') || 'none defined'})`);
+      issues.push(
+        `threads.${i}.vm: a ${t.kind} thread needs one of the VMs (${[...vms].join(', ') || 'none defined'})`,
+      );
     }
   });
   s.steps.forEach((st, i) => {
-    if (!threads.has(st.thread)) issues.push(`steps.${i}.thread: unknown thread ${st.thread} (threads: ${[...threads].join(', ')})`);
-    if (st.vm !== undefined && !vms.has(st.vm)) issues.push(`steps.${i}.vm: unknown VM ${st.vm} (VMs: ${[...vms].join(', ')})`);
+    if (!threads.has(st.thread))
+      issues.push(`steps.${i}.thread: unknown thread ${st.thread} (threads: ${[...threads].join(', ')})`);
+    if (st.vm !== undefined && !vms.has(st.vm))
+      issues.push(`steps.${i}.vm: unknown VM ${st.vm} (VMs: ${[...vms].join(', ')})`);
   });
   if (issues.length > 0) throw new ScenarioError(file, issues);
   return s;

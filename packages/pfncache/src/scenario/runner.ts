@@ -1,4 +1,4 @@
-import { isErrno, type Kvm as KvmT, Kvm, type MemslotSpec, type Vm } from '@khva/kvm';
+import { isErrno, Kvm, type Kvm as KvmT, type MemslotSpec, type Vm } from '@khva/kvm';
 import {
   type AccessOutcome,
   type AccessRecord,
@@ -170,10 +170,16 @@ export class ScenarioWorld {
   }
 }
 
-const errnoOf = (r: unknown): 0 | string => (r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r));
+const errnoOf = (r: unknown): 0 | string =>
+  r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r);
 
-/** Build the generator for a step's op. */
-function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<unknown> {
+/**
+ * Build the generator for a step's op (not `resume`) on thread t, without running it. Exported so
+ * that a driver other than `runScenario` (the explorer in `@khva/explorer`) can choose the
+ * schedule itself: build a `ScenarioWorld`, start `opBody(world, thread, step)` on the thread and
+ * step it with the world's scheduler.
+ */
+export function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<unknown> {
   const len = step.len ?? 8;
   switch (step.op) {
     case 'activate':
@@ -200,8 +206,15 @@ function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<
       const g = w.cache(step.cache, step, false);
       const op = step.op;
       return (function* () {
-        if (g.khva === NULL_KHVA && !g.perAccess) throw new Error(`cache ${g.name} has no khva to ${op} through`);
-        const out = g.access(t.ctx, step.offset ?? 0, step.bytes ?? 8, op, new Uint8Array(step.bytes ?? 8).fill(0xa5));
+        if (g.khva === NULL_KHVA && !g.perAccess)
+          throw new Error(`cache ${g.name} has no khva to ${op} through`);
+        const out = g.access(
+          t.ctx,
+          step.offset ?? 0,
+          step.bytes ?? 8,
+          op,
+          new Uint8Array(step.bytes ?? 8).fill(0xa5),
+        );
         if (out.ok) w.lastAccess = out;
         return out.ok ? 0 : out.kind === 'cannot' ? 'EWOULDBLOCK' : 'EFAULT';
       })();
@@ -243,7 +256,13 @@ function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<
         if (step.hva === undefined || step.gfn === undefined || step.pages === undefined) {
           throw new Error('set-memslot creating a slot needs gfn:, pages: and hva:');
         }
-        return vm.setMemslot(t, { slot: id, gfn: parseVa(step.gfn), pages: step.pages, backing: 'anon', hva: parseVa(step.hva) });
+        return vm.setMemslot(t, {
+          slot: id,
+          gfn: parseVa(step.gfn),
+          pages: step.pages,
+          backing: 'anon',
+          hva: parseVa(step.hva),
+        });
       }
       return vm.setMemslot(t, {
         slot: id,
@@ -284,7 +303,7 @@ function drive(w: ScenarioWorld, t: SimThread, pauseAt: string | undefined): 'do
   throw new Error(`thread ${t.name} did not finish in 100000 steps`);
 }
 
-function compare(key: string, expected: unknown, actual: unknown): boolean {
+function compare(expected: unknown, actual: unknown): boolean {
   if (Array.isArray(expected) && Array.isArray(actual)) {
     return JSON.stringify([...expected].sort()) === JSON.stringify([...actual].sort());
   }
@@ -398,7 +417,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     for (const [key, expected] of Object.entries(exp)) {
       if (expected === undefined) continue;
       const got = actual[key];
-      if (!compare(key, expected, got)) {
+      if (!compare(expected, got)) {
         const failure: ScenarioFailure = {
           step: i + 1,
           thread: step.thread,

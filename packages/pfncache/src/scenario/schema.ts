@@ -6,9 +6,21 @@ import { z } from 'zod';
 const int = z.number().int();
 const nonNeg = int.min(0);
 /** An address: a number, or a hex string (YAML 1.2 reads 0x... as a number already). */
-const address = z.union([nonNeg, z.string().regex(/^0x[0-9a-fA-F]+$/, 'a hex address such as 0x7f0000000000')]);
+const address = z.union([
+  nonNeg,
+  z.string().regex(/^0x[0-9a-fA-F]+$/, 'a hex address such as 0x7f0000000000'),
+]);
 
-export const errnoNames = ['EINVAL', 'EFAULT', 'EIO', 'ENOMEM', 'EHWPOISON', 'EWOULDBLOCK', 'EEXIST', 'EBUSY'] as const;
+export const errnoNames = [
+  'EINVAL',
+  'EFAULT',
+  'EIO',
+  'ENOMEM',
+  'EHWPOISON',
+  'EWOULDBLOCK',
+  'EEXIST',
+  'EBUSY',
+] as const;
 
 export const kernelSchema = z
   .object({
@@ -56,7 +68,9 @@ const sameChanged = z.enum(['same', 'changed', 'none']);
 
 export const expectSchema = z
   .object({
-    result: z.union([z.literal(0), z.boolean(), z.enum(errnoNames), z.enum(['paused', 'blocked'])]).optional(),
+    result: z
+      .union([z.literal(0), z.boolean(), z.enum(errnoNames), z.enum(['paused', 'blocked'])])
+      .optional(),
     valid: z.boolean().optional(),
     active: z.boolean().optional(),
     pfn: sameChanged.optional(),
@@ -124,7 +138,11 @@ export const scenarioSchema = z
     name: z.string().optional(),
     description: z.string().optional(),
     machine: z
-      .object({ cpus: int.min(1).max(64), tlbEntries: int.min(1).optional(), memGiB: z.number().min(1).optional() })
+      .object({
+        cpus: int.min(1).max(64),
+        tlbEntries: int.min(1).optional(),
+        memGiB: z.number().min(1).optional(),
+      })
       .strict(),
     backend: z.string().min(1),
     kernel: kernelSchema.default({ gmemInvalidation: true, flushOnZap: true, reachGuard: true }),

@@ -50,7 +50,10 @@ export interface World {
 }
 
 /** A 4-CPU host, one VM with a gmem NO_DIRECT_MAP slot at gfn 0 and an anon slot at gfn 0x100. */
-export function world(kernel: Partial<KernelOptions> = {}, opts: { vmmMapped?: boolean; backend?: MappingBackend } = {}): World {
+export function world(
+  kernel: Partial<KernelOptions> = {},
+  opts: { vmmMapped?: boolean; backend?: MappingBackend } = {},
+): World {
   const kvm = new Kvm({ machine: { cpus: 4 }, kernel });
   const vm = kvm.createVm('vm0');
   const kt = kvm.kthread();
