@@ -2,6 +2,7 @@ import { directMapBackend } from '@khva/backend-direct-map';
 import { ephmap } from '@khva/backend-ephmap';
 import { memremapRelaxed, memremapStrict } from '@khva/backend-memremap';
 import { mmLocal } from '@khva/backend-mm-local';
+import { restore } from '@khva/backend-restore';
 import { vmapBackend } from '@khva/backend-vmap';
 import { type BackendFactory, BackendRegistry } from '@khva/pfncache';
 
@@ -13,6 +14,7 @@ export const builtinBackends: readonly BackendFactory<object>[] = [
   memremapRelaxed,
   mmLocal,
   ephmap,
+  restore,
 ];
 
 /** The names configuration uses for the built-in backends. */
@@ -41,7 +43,9 @@ export async function loadBackendModules(specifiers: readonly string[]): Promise
     }
     const found = Object.values(mod).filter(isFactory);
     if (found.length === 0) {
-      throw new Error(`backend module "${spec}" exports no backend factory (an object with name, traits, defaults and create())`);
+      throw new Error(
+        `backend module "${spec}" exports no backend factory (an object with name, traits, defaults and create())`,
+      );
     }
     out.push(...new Set(found));
   }
@@ -51,5 +55,10 @@ export async function loadBackendModules(specifiers: readonly string[]): Promise
 function isFactory(v: unknown): v is BackendFactory<object> {
   if (typeof v !== 'object' || v === null) return false;
   const f = v as Record<string, unknown>;
-  return typeof f.name === 'string' && typeof f.create === 'function' && typeof f.traits === 'object' && typeof f.defaults === 'object';
+  return (
+    typeof f.name === 'string' &&
+    typeof f.create === 'function' &&
+    typeof f.traits === 'object' &&
+    typeof f.defaults === 'object'
+  );
 }

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { createDefaultRegistry } from '../src/index.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'pfncache', 'scenarios');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('pfncache scenario files, each with the backend it names', () => {
   it('ships the scenarios', () => {

@@ -16,6 +16,7 @@ const expected: Record<string, { results: [unknown, unknown, unknown]; oops: boo
   'memremap-relaxed': { results: [0, 0, 0], oops: false, mapCalls: 1 },
   'mm-local': { results: [0, 0, 'EWOULDBLOCK'], oops: false, mapCalls: 1 },
   ephmap: { results: [0, 'EWOULDBLOCK', 'EWOULDBLOCK'], oops: false, mapCalls: 0 },
+  restore: { results: [0, 0, 0], oops: false, mapCalls: 1 },
 };
 
 describe('backends are swapped purely by configuration', () => {
@@ -41,7 +42,11 @@ describe('backends are swapped purely by configuration', () => {
   it('the outcomes really differ between backends', () => {
     const signatures = new Set(
       builtinBackendNames.map((name) =>
-        JSON.stringify(runScenarioFile(file, { registry: createDefaultRegistry(), backend: name }).trace.map((t) => t.result)),
+        JSON.stringify(
+          runScenarioFile(file, { registry: createDefaultRegistry(), backend: name }).trace.map(
+            (t) => t.result,
+          ),
+        ),
       ),
     );
     expect(signatures.size).toBeGreaterThanOrEqual(4);
@@ -50,6 +55,8 @@ describe('backends are swapped purely by configuration', () => {
   it('an unknown backend name fails with the list of known names', () => {
     const attempt = () => runScenarioFile(file, { registry: createDefaultRegistry(), backend: 'kmap-local' });
     expect(attempt).toThrow(UnknownBackendError);
-    expect(attempt).toThrow(`unknown backend "kmap-local"; known backends: ${builtinBackendNames.join(', ')}`);
+    expect(attempt).toThrow(
+      `unknown backend "kmap-local"; known backends: ${builtinBackendNames.join(', ')}`,
+    );
   });
 });

@@ -1,0 +1,33 @@
+import type { Machine } from '@khva/memory-core';
+import { type BackendFactory, defineBackend } from '@khva/pfncache';
+import { EphmapBackend, ephmapTraits } from './ephmap.ts';
+
+export {
+  EphmapBackend,
+  type EphmapRefusal,
+  type EphmapStats,
+  ephmapTraits,
+  MAX_PAGECACHE_ORDER,
+  MERMAP_BASE,
+  MERMAP_SLICE_PAGES,
+  MERMAP_USABLE_PAGES,
+  mermapSliceBase,
+} from './ephmap.ts';
+
+/** ephmap takes no options. */
+export type EphmapOptions = Record<string, never>;
+
+/** `ephmap`: ephmap/mermap, no cached khva; every access maps and unmaps in the current CPU's slice. */
+export const ephmap: BackendFactory<EphmapOptions> = defineBackend<EphmapOptions>({
+  name: 'ephmap',
+  summary:
+    "ephmap/mermap: no cached khva; each access maps into this CPU's slice of the current mm and unmaps with no remote flush; task context in the VM's mm only",
+  traits: ephmapTraits,
+  defaults: {},
+  create(machine: Machine, options?: Partial<EphmapOptions>) {
+    const unknown = Object.keys(options ?? {});
+    if (unknown.length > 0)
+      throw new TypeError(`ephmap: unknown option "${unknown[0]}"; it takes no options`);
+    return new EphmapBackend(machine);
+  },
+});

@@ -1,0 +1,29 @@
+import { Machine } from '@khva/memory-core';
+import { BackendRegistry } from '@khva/pfncache';
+import { describe, expect, it } from 'vitest';
+import { MemremapBackend, memremapBackends, memremapRelaxed, memremapStrict } from '../src/index.ts';
+
+describe('memremap factories', () => {
+  it('register under the configuration names and create instances by name', () => {
+    const registry = new BackendRegistry(memremapBackends);
+    expect(registry.names()).toEqual(['memremap-strict', 'memremap-relaxed']);
+    const m = new Machine({ cpus: 2 });
+    const strict = registry.create('memremap-strict', m, { skipAbsent: true });
+    expect(strict).toBeInstanceOf(MemremapBackend);
+    expect(strict.name).toBe('memremap-strict');
+    expect(registry.create('memremap-relaxed', m).name).toBe('memremap-relaxed');
+  });
+
+  it('reject unknown options and options of the wrong type, naming the known ones', () => {
+    const m = new Machine({ cpus: 2 });
+    expect(() => memremapStrict.create(m, { skipabsent: true } as never)).toThrow(
+      'memremap-strict: unknown option "skipabsent"; known options: skipAbsent',
+    );
+    expect(() => memremapStrict.create(m, { skipAbsent: 'yes' } as never)).toThrow(
+      /skipAbsent must be a boolean/,
+    );
+    expect(() => memremapRelaxed.create(m, { skipAbsent: true } as never)).toThrow(
+      /known options: nonLazyIounmap/,
+    );
+  });
+});

@@ -1,0 +1,122 @@
+import { PAGE_SIZE, regionOf } from '@khva/memory-core';
+import { gpcUse, NULL_KHVA } from '@khva/pfncache';
+import { describe, expect, it } from 'vitest';
+import { memremapStrict } from '../src/index.ts';
+import { ANON_GFN, anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
+
+describe('memremap-strict (today: try_ram_remap hands back the direct-map address)', () => {
+  it('maps a normal page to its direct-map address for the price of one region_intersects walk', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = memremapStrict.create(m);
+    const pfn = anonPfn(w, 0);
+    let r: ReturnType<typeof b.map> | undefined;
+    const cost = charged(w, () => {
+      r = b.map(mapContext(w), pfn);
+    });
+    expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
+    expect(cost).toEqual({ regionIntersects: m.calibration.get('regionIntersects') });
+    expect(m.access(w.irq.ctx, m.pageAddress(pfn), 8, 'write').ok).toBe(true);
+    expect(b.stats?.()).toMatchObject({
+      maps: 1,
+      directMapAddresses: 1,
+      deadAddresses: 0,
+      ramRefusedWarnings: 0,
+    });
+  });
+
+  it('hands a no-direct-map gmem page its dead direct-map address, which oopses on first use', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = memremapStrict.create(m);
+    const gpc = cache(w, b);
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1008, 8))).toBe(0);
+    expect(m.directMap.isPresent(gpc.pfn)).toBe(false);
+    expect(gpc.khva).toBe(m.pageAddress(gpc.pfn) + 8);
+    expect(gpc.check(8, w.vcpu.ctx)).toBe(true);
+    // The gpc believes it holds a good address: the first use oopses, from any context.
+    const out = run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'write' }));
+    expect(out.result).toBe(0);
+    expect(out.access?.ok).toBe(false);
+    expect(m.oopses).toHaveLength(1);
+    expect(m.oopses[0]).toMatchObject({ cpu: 0, who: 'vcpu0', op: 'write' });
+    expect(m.oopses[0]?.va).toBe(`0xffff${(m.pageAddress(gpc.pfn) + 8).toString(16)}`);
+    expect(b.stats?.()).toMatchObject({ directMapAddresses: 1, deadAddresses: 1, declinedAbsent: 0 });
+  });
+
+  it('with skipAbsent, try_ram_remap declines, ioremap refuses the RAM page with its warning: -EFAULT', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = memremapStrict.create(m, { skipAbsent: true });
+    const gpc = cache(w, b);
+    let res: unknown;
+    const cost = charged(w, () => {
+      res = run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8));
+    });
+    expect(res).toBe('EFAULT');
+    expect(gpc.valid).toBe(false);
+    expect(gpc.khva).toBe(NULL_KHVA);
+    expect(gpc.counters).toMatchObject({ mapCalls: 1, mapFailures: 1 });
+    expect(b.stats?.()).toMatchObject({
+      declinedAbsent: 1,
+      ramRefusedWarnings: 1,
+      mapFailures: 1,
+      ioremaps: 0,
+    });
+    // memremap's System RAM lookup, then ioremap's walk_system_ram_range; no memtype, no VA.
+    expect(cost.regionIntersects).toBe(2 * m.calibration.get('regionIntersects'));
+    expect(cost.memtypeReserve).toBeUndefined();
+    expect(m.vmalloc.bytesInUse).toBe(0);
+    expect(m.oopses).toHaveLength(0);
+  });
+
+  it('with skipAbsent still hands a page in the direct map its direct-map address', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = memremapStrict.create(m, { skipAbsent: true });
+    const pfn = anonPfn(w, 1);
+    expect(b.map(mapContext(w), pfn)).toEqual({ ok: true, khva: m.pageAddress(pfn) });
+    const direct = b.map(mapContext(w), gmemPfn(w, 2));
+    expect(direct.ok).toBe(false);
+    if (!direct.ok) {
+      expect(direct.errno).toBe('EFAULT');
+      expect(direct.reason).toMatch(/^ioremap on RAM at 0x[0-9a-f]+/);
+    }
+  });
+
+  it('memunmap of a direct-map address is a no-op (through the gpc on deactivate)', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = memremapStrict.create(m);
+    const gpc = cache(w, b);
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, ANON_GFN * PAGE_SIZE + 0x10, 8))).toBe(0);
+    expect(regionOf(gpc.khva)).toBe('direct-map');
+    const out = run(
+      w,
+      w.vcpu,
+      gpcUse(w.vcpu, gpc, { len: 8, op: 'write', data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }),
+    );
+    expect(out.access?.ok).toBe(true);
+    const pfn = gpc.pfn;
+    const cycles = m.ledger.cycles;
+    run(w, w.vcpu, gpc.deactivate(w.vcpu));
+    expect(gpc.counters.unmapCalls).toBe(1);
+    expect(m.ledger.cycles).toBe(cycles);
+    expect(b.stats?.()).toMatchObject({ memunmapNoops: 1, iounmaps: 0 });
+    // The page's direct-map address stays as good as it was.
+    expect(m.access(w.irq.ctx, m.pageAddress(pfn), 8, 'read').ok).toBe(true);
+  });
+
+  it('has the traits of a global mapping that may refuse RAM', () => {
+    expect(memremapStrict.traits).toEqual({
+      kind: 'global',
+      usableFromIrq: true,
+      usableFromForeignMm: true,
+      mayRefuseRam: true,
+      needsReachGuard: false,
+      lazyFlush: false,
+    });
+    expect(memremapStrict.name).toBe('memremap-strict');
+    expect(memremapStrict.defaults).toEqual({ skipAbsent: false });
+  });
+});

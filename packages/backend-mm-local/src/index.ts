@@ -1,0 +1,38 @@
+import type { Machine } from '@khva/memory-core';
+import { type BackendFactory, defineBackend } from '@khva/pfncache';
+import { MmLocalBackend, mmLocalTraits } from './mm-local.ts';
+
+export {
+  fls,
+  LAZY_PAGES_PER_LOG,
+  type LazyArea,
+  LazyPurgeList,
+  type LazyPurgeStats,
+  lazyMaxPages,
+} from './lazy-purge.ts';
+export {
+  MM_LOCAL_AREA_BYTES,
+  MM_LOCAL_MAP_SIZE,
+  MM_LOCAL_MAP_START,
+  MmLocalBackend,
+  type MmLocalStats,
+  mmLocalTraits,
+} from './mm-local.ts';
+
+/** mm-local takes no options. */
+export type MmLocalOptions = Record<string, never>;
+
+/** `mm-local`: a stable one-page mapping in the VM's mm-local kernel region. */
+export const mmLocal: BackendFactory<MmLocalOptions> = defineBackend<MmLocalOptions>({
+  name: 'mm-local',
+  summary:
+    "stable one-page mapping in the VM's mm-local region: visible only where the VM's mm is loaded; lazy per-mm purge, IPIs only to the mm's CPUs",
+  traits: mmLocalTraits,
+  defaults: {},
+  create(machine: Machine, options?: Partial<MmLocalOptions>) {
+    const unknown = Object.keys(options ?? {});
+    if (unknown.length > 0)
+      throw new TypeError(`mm-local: unknown option "${unknown[0]}"; it takes no options`);
+    return new MmLocalBackend(machine);
+  },
+});

@@ -1,0 +1,189 @@
+import { MM_LOCAL_START, PAGE_SIZE, regionOf } from '@khva/memory-core';
+import { BackendRegistry, gpcUse } from '@khva/pfncache';
+import { describe, expect, it } from 'vitest';
+import { lazyMaxPages, MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocal } from '../src/index.ts';
+import { ANON_GFN, anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
+
+describe('mm-local: a stable mapping in the VM mm-local region', () => {
+  it('keeps page_address for a page in the direct map and maps nothing', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = mmLocal.create(m);
+    const pfn = anonPfn(w, 0);
+    let r: ReturnType<typeof b.map> | undefined;
+    const cost = charged(w, () => {
+      r = b.map(mapContext(w), pfn);
+    });
+    expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
+    expect(cost).toEqual({});
+    expect(b.reachable(w.irq.ctx, w.vm, m.pageAddress(pfn))).toBe(true);
+  });
+
+  it('maps an absent page in the lower half of the VM mm-local region: VA alloc + PTE set', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = mmLocal.create(m);
+    const pfn = gmemPfn(w, 1);
+    let r: ReturnType<typeof b.map> | undefined;
+    const cost = charged(w, () => {
+      r = b.map(mapContext(w), pfn);
+    });
+    expect(r).toEqual({ ok: true, khva: MM_LOCAL_START });
+    const c = (row: Parameters<typeof m.calibration.get>[0]) => m.calibration.get(row);
+    expect(cost).toEqual({
+      mmLocalVaAlloc: c('mmLocalVaAlloc'),
+      mmLocalPteSet: c('mmLocalPteSet'),
+      ptePageAlloc: 3 * c('ptePageAlloc'),
+    });
+    expect(w.vm.mm.localPt.get(MM_LOCAL_START / PAGE_SIZE)?.pfn).toBe(pfn);
+    expect(w.otherMm.localPt.size).toBe(0);
+    expect(m.ledger.counters.vaBytes).toBe(2 * PAGE_SIZE);
+    expect(MM_LOCAL_MAP_SIZE).toBe(256 * 2 ** 30);
+  });
+
+  it('works from a vCPU, a VMM thread and a kthread borrowing the VM mm; invisible from another mm', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = mmLocal.create(m);
+    const gpc = cache(w, b);
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x2010, 8))).toBe(0);
+    expect(regionOf(gpc.khva)).toBe('mm-local');
+    const data = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    expect(run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'write', data })).result).toBe(0);
+    const kthread = w.kthread;
+    if (!kthread) throw new Error('needs 4 CPUs');
+    expect(kthread.cpu.loadedMm).toBe(w.vm.mm);
+    for (const t of [w.vmm, kthread]) {
+      const out = run(w, t, gpcUse(t, gpc, { len: 8, op: 'read' }));
+      expect(out.result).toBe(0);
+      expect(out.access?.ok && out.access.data).toEqual(data);
+    }
+    // An IRQ on the kthread's CPU (VM mm still loaded there) reaches it too.
+    const irq3 = w.kvm.scheduler.spawn({ name: 'irq3', kind: 'irq', cpu: 3, mm: null });
+    expect(run(w, irq3, gpcUse(irq3, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
+    // An unrelated process cannot use it: the backend says so, and the reach guard sends it away.
+    expect(b.reachable(w.other.ctx, w.vm, gpc.khva - 0x10)).toBe(false);
+    expect(run(w, w.other, gpcUse(w.other, gpc, { len: 8, op: 'read' })).result).toBe('EWOULDBLOCK');
+    expect(m.oopses).toHaveLength(0);
+    // No foreign exposure: only the VM's mm reaches the page.
+    expect(m.reachability(gpc.pfn).mms).toEqual([w.vm.mm.id]);
+    expect(m.oracle.exposedFrames().find((f) => f.pfn === gpc.pfn)).toEqual({
+      pfn: gpc.pfn,
+      tag: 'secret',
+      foreign: false,
+    });
+    expect(m.oracle.figures().foreignExposedNow).toBe(0);
+  });
+
+  it('from a hard IRQ on a CPU running another process: guard on -> EWOULDBLOCK, no oops', () => {
+    const w = world({ reachGuard: true });
+    const m = w.kvm.machine;
+    const gpc = cache(w, mmLocal.create(m));
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
+    expect(w.irq.cpu.loadedMm).toBe(w.otherMm);
+    const out = run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'write', atomic: true }));
+    expect(out).toMatchObject({ result: 'EWOULDBLOCK', access: null, verdict: 'unreachable' });
+    expect(gpc.counters.wouldBlock).toBe(1);
+    expect(m.oopses).toHaveLength(0);
+  });
+
+  it('from a hard IRQ on a CPU running another process: guard off -> the access oopses', () => {
+    const w = world({ reachGuard: false });
+    const m = w.kvm.machine;
+    const gpc = cache(w, mmLocal.create(m));
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
+    const out = run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'write', atomic: true }));
+    expect(out.result).toBe(0);
+    expect(out.access).toMatchObject({ ok: false, kind: 'oops' });
+    expect(gpc.counters.wouldBlock).toBe(0);
+    expect(m.oopses).toHaveLength(1);
+    expect(m.oopses[0]).toMatchObject({ cpu: 1, mode: 'irq', who: 'irq1', op: 'write' });
+  });
+
+  it('unmap clears the PTE with no flush and leaves the VA and the stale entries to the per-mm purge', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = mmLocal.create(m) as MmLocalBackend;
+    const gpc = cache(w, b);
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
+    const khva = gpc.khva;
+    run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
+    run(w, w.vmm, gpcUse(w.vmm, gpc, { len: 8, op: 'read' }));
+    const ipis = m.ledger.counters.ipis;
+    const cost = charged(w, () => run(w, w.vcpu, gpc.deactivate(w.vcpu)));
+    expect(cost).toEqual({ mmLocalUnmap: m.calibration.get('mmLocalUnmap') });
+    expect(m.ledger.counters.ipis).toBe(ipis);
+    expect(w.vm.mm.localPt.get(khva / PAGE_SIZE)).toBeUndefined();
+    expect(m.oracle.figures().staleNow).toBe(2);
+    expect(b.lazyStats(w.vm.mm)).toMatchObject({ lazyPages: 2, lazyAreas: 1, purges: 0 });
+    expect(m.ledger.counters.vaBytes).toBe(2 * PAGE_SIZE);
+  });
+
+  it('the purge flushes with flush_tlb_mm_range: IPIs only to the CPUs that have the VM mm loaded', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = mmLocal.create(m);
+    const gpc = cache(w, b);
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
+    for (const t of [w.vcpu, w.vmm]) run(w, t, gpcUse(t, gpc, { len: 8, op: 'read' }));
+    run(w, w.vcpu, gpc.deactivate(w.vcpu));
+    // VM mm loaded on cpus 0 (vCPU), 2 (VMM) and 3 (kthread's lazy TLB); cpu 1 runs another process.
+    expect([...w.vm.mm.cpumask].sort()).toEqual([0, 2, 3]);
+    const before = { ...m.ledger.counters };
+    b.purge?.(m.cpu(0));
+    expect(m.ledger.counters.ipis - before.ipis).toBe(2);
+    expect(m.ledger.counters.tlbFlushesMm - before.tlbFlushesMm).toBe(1);
+    expect(m.ledger.counters.tlbFlushesGlobal - before.tlbFlushesGlobal).toBe(0);
+    expect(m.oracle.figures().staleNow).toBe(0);
+    expect(m.ledger.counters.vaBytes).toBe(0);
+    expect(b.stats?.()).toMatchObject({ purges: 1, areasPurged: 1, purgeIpis: 2, lazyPages: 0 });
+  });
+
+  it('batches unmaps per mm like vmap: purges past lazy_max_pages() and not before', () => {
+    const w = world();
+    const m = w.kvm.machine;
+    const b = mmLocal.create(m) as MmLocalBackend;
+    const pfn = gmemPfn(w, 5);
+    const mc = mapContext(w);
+    const max = lazyMaxPages(4);
+    const cycle = () => {
+      const r = b.map(mc, pfn);
+      if (!r.ok) throw new Error(r.reason);
+      b.unmap(mc, r.khva, pfn);
+    };
+    for (let i = 0; i < max / 2; i++) cycle();
+    expect(b.lazyStats(w.vm.mm)).toMatchObject({ lazyPages: max, purges: 0 });
+    const ipis = m.ledger.counters.ipis;
+    cycle();
+    expect(b.lazyStats(w.vm.mm)).toMatchObject({ lazyPages: 0, purges: 1, areasPurged: max / 2 + 1 });
+    // cpus 2 and 3 have the VM mm loaded besides the initiator (cpu 0).
+    expect(m.ledger.counters.ipis - ipis).toBe(2);
+    // Another VM's lazy list is its own.
+    const vm2 = w.kvm.createVm('vm1');
+    expect(b.lazyStats(vm2.mm)).toMatchObject({ lazyPages: 0, purges: 0 });
+  });
+
+  it('works through the gpc for VMM memory in the direct map without touching the mm-local region', () => {
+    const w = world();
+    const gpc = cache(w, mmLocal.create(w.kvm.machine));
+    expect(run(w, w.vcpu, gpc.activate(w.vcpu, ANON_GFN * PAGE_SIZE, 8))).toBe(0);
+    expect(regionOf(gpc.khva)).toBe('direct-map');
+    expect(run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
+    expect(w.vm.mm.localPt.size).toBe(0);
+  });
+
+  it('registers as mm-local with mm-local traits and rejects options', () => {
+    const registry = new BackendRegistry([mmLocal]);
+    const m = world().kvm.machine;
+    expect(registry.create('mm-local', m)).toBeInstanceOf(MmLocalBackend);
+    expect(mmLocal.traits).toEqual({
+      kind: 'mm-local',
+      usableFromIrq: false,
+      usableFromForeignMm: false,
+      mayRefuseRam: false,
+      needsReachGuard: true,
+      lazyFlush: true,
+    });
+    expect(() => mmLocal.create(m, { lazy: false } as never)).toThrow('mm-local: unknown option "lazy"');
+  });
+});

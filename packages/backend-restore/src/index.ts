@@ -1,0 +1,23 @@
+import type { Machine } from '@khva/memory-core';
+import { type BackendFactory, defineBackend } from '@khva/pfncache';
+import { RestoreBackend, restoreTraits } from './restore.ts';
+
+export { RestoreBackend, type RestoreStats, restoreTraits } from './restore.ts';
+
+/** restore takes no options. */
+export type RestoreOptions = Record<string, never>;
+
+/** `restore`: the direct-map PTE comes back while a cache holds the page. */
+export const restore: BackendFactory<RestoreOptions> = defineBackend<RestoreOptions>({
+  name: 'restore',
+  summary:
+    'restore the direct-map PTE while a cache holds the page (refcounted); remove it again with a flush to every CPU when the last holder lets go',
+  traits: restoreTraits,
+  defaults: {},
+  create(machine: Machine, options?: Partial<RestoreOptions>) {
+    const unknown = Object.keys(options ?? {});
+    if (unknown.length > 0)
+      throw new TypeError(`restore: unknown option "${unknown[0]}"; it takes no options`);
+    return new RestoreBackend(machine);
+  },
+});

@@ -1,0 +1,4 @@
+import { describeBackendContract } from '@khva/backend-testkit';
+import { restore } from '../src/index.ts';
+
+describeBackendContract({ factory: restore });

@@ -1,0 +1,29 @@
+export {
+  type ContractContext,
+  type ContractOptions,
+  describeBackendContract,
+} from './contract.ts';
+export {
+  CONTEXT_LABELS,
+  CONTEXTS,
+  leftovers,
+  type NoDirectMapExpectation,
+  type ProbeResult,
+  probe,
+  probeAll,
+  promisedUsable,
+  traitFor,
+} from './probe.ts';
+export {
+  ANON_GFN,
+  ANON_HVA,
+  ANON_SLOT,
+  type ContextName,
+  createTestWorld,
+  GMEM_GFN,
+  GMEM_HVA,
+  GMEM_SLOT,
+  type TestWorld,
+  type TestWorldOptions,
+  type WorldSnapshot,
+} from './world.ts';
