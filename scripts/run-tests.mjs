@@ -5,7 +5,13 @@ import { readFileSync, rmSync } from 'node:fs';
 
 const report = '.vitest-report.json';
 rmSync(report, { force: true });
-const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync('vitest', args, { stdio: 'inherit', shell: false });
 let passed = 0;
 let failed = 0;

@@ -3,14 +3,6 @@ import { type BackendFactory, type BackendTraits, defineBackend } from '@khva/pf
 import { MemremapBackend, type MemremapRelaxedOptions, type MemremapStrictOptions } from './memremap.ts';
 
 export {
-  fls,
-  LAZY_PAGES_PER_LOG,
-  type LazyArea,
-  LazyPurgeList,
-  type LazyPurgeStats,
-  lazyMaxPages,
-} from './lazy-purge.ts';
-export {
   MemremapBackend,
   type MemremapMode,
   type MemremapRelaxedOptions,

@@ -4,6 +4,9 @@ import {
   directMapPfn,
   type ExecContext,
   ExhaustedError,
+  type LazyArea,
+  LazyPurgeList,
+  lazyMaxPages,
   type Machine,
   PAGE_SIZE,
   type Pfn,
@@ -11,7 +14,6 @@ import {
   type Va,
 } from '@khva/memory-core';
 import type { BackendTraits, MapContext, MappingBackend, MapResult } from '@khva/pfncache';
-import { type LazyArea, LazyPurgeList, lazyMaxPages } from './lazy-purge.ts';
 
 /** Which memremap this is: today's kernel, or the relaxation the seed series rejected. */
 export type MemremapMode = 'strict' | 'relaxed';

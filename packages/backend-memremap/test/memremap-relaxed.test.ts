@@ -1,7 +1,7 @@
-import { PAGE_SIZE, regionOf, VMALLOC_START } from '@khva/memory-core';
+import { lazyMaxPages, PAGE_SIZE, regionOf, VMALLOC_START } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { lazyMaxPages, memremapRelaxed } from '../src/index.ts';
+import { memremapRelaxed } from '../src/index.ts';
 import { anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
 
 describe('memremap-relaxed (System RAM absent from the direct map goes through ioremap)', () => {

@@ -3,14 +3,6 @@ import { type BackendFactory, defineBackend } from '@khva/pfncache';
 import { MmLocalBackend, mmLocalTraits } from './mm-local.ts';
 
 export {
-  fls,
-  LAZY_PAGES_PER_LOG,
-  type LazyArea,
-  LazyPurgeList,
-  type LazyPurgeStats,
-  lazyMaxPages,
-} from './lazy-purge.ts';
-export {
   MM_LOCAL_AREA_BYTES,
   MM_LOCAL_MAP_SIZE,
   MM_LOCAL_MAP_START,

@@ -3,6 +3,10 @@ import {
   type Cpu,
   type ExecContext,
   ExhaustedError,
+  type LazyArea,
+  LazyPurgeList,
+  type LazyPurgeStats,
+  lazyMaxPages,
   type Machine,
   MM_LOCAL_SIZE,
   MM_LOCAL_START,
@@ -14,7 +18,6 @@ import {
   VaRange,
 } from '@khva/memory-core';
 import type { BackendTraits, MapContext, MappingBackend, MapResult } from '@khva/pfncache';
-import { type LazyArea, LazyPurgeList, type LazyPurgeStats, lazyMaxPages } from './lazy-purge.ts';
 
 /** The mm-local mapping area: the lower half of each mm's local region (the upper half is mermap's). */
 export const MM_LOCAL_MAP_START: Va = MM_LOCAL_START;

@@ -1,7 +1,7 @@
-import { MM_LOCAL_START, PAGE_SIZE, regionOf } from '@khva/memory-core';
+import { lazyMaxPages, MM_LOCAL_START, PAGE_SIZE, regionOf } from '@khva/memory-core';
 import { BackendRegistry, gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { lazyMaxPages, MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocal } from '../src/index.ts';
+import { MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocal } from '../src/index.ts';
 import { ANON_GFN, anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
 
 describe('mm-local: a stable mapping in the VM mm-local region', () => {

@@ -3,6 +3,8 @@ import {
   type Cpu,
   type ExecContext,
   ExhaustedError,
+  LazyPurgeList,
+  lazyMaxPages,
   type Machine,
   ModelUsageError,
   PAGE_SIZE,
@@ -33,19 +35,8 @@ export const vmapTraits: BackendTraits = {
   lazyFlush: true,
 };
 
-/** 32 MiB worth of pages: lazy_max_pages() per fls() step. */
-export const LAZY_PAGES_PER_STEP = (32 * 1024 * 1024) / PAGE_SIZE;
-
-/** fls(): the 1-based index of the most significant set bit (0 for 0). */
-export function fls(x: number): number {
-  if (!Number.isInteger(x) || x < 0) throw new RangeError(`fls: expected a non-negative integer, got ${x}`);
-  return x === 0 ? 0 : Math.floor(Math.log2(x)) + 1;
-}
-
-// Models lazy_max_pages(): differs: the CPU count is an argument, not num_online_cpus().
-export function lazyMaxPages(onlineCpus: number): number {
-  return fls(onlineCpus) * LAZY_PAGES_PER_STEP;
-}
+// lazy_max_pages() and the lazy-free list are the machine's (mm/vmalloc.c), shared with ioremap.
+export { fls, LAZY_PAGES_PER_LOG as LAZY_PAGES_PER_STEP, lazyMaxPages } from '@khva/memory-core';
 
 /** A vmap area: [start, end) includes the guard page; only the first page has a PTE. */
 interface VmapArea {
@@ -81,13 +72,10 @@ class VmapBackend implements MappingBackend {
   readonly name = 'vmap';
   readonly traits = vmapTraits;
   private readonly busy = new Map<Va, VmapArea>();
-  private readonly purgeList: VmapArea[] = [];
-  private lazyNr = 0;
-  private purges = 0;
+  private readonly lazy: LazyPurgeList;
   private areasMapped = 0;
   private pageAddressMaps = 0;
   private mapFailures = 0;
-  private lastPurge = { areas: 0, pages: 0, full: false };
 
   constructor(
     private readonly machine: Machine,
@@ -97,6 +85,14 @@ class VmapBackend implements MappingBackend {
     if (o !== undefined && (!Number.isInteger(o) || o < 0)) {
       throw new ModelUsageError(`vmap.lazyMaxPagesOverride: must be an integer >= 0, got ${o}`);
     }
+    this.lazy = new LazyPurgeList({
+      maxPages: () => this.lazyMax(),
+      flush: (cpu, start, end) => machine.flushTlbKernelRange(cpu, start, end).ipis,
+      release: (area) => {
+        machine.ledger.charge('purgeVmapArea');
+        machine.vmalloc.free(area.va, area.bytes);
+      },
+    });
   }
 
   private lazyMax(): number {
@@ -155,32 +151,12 @@ class VmapBackend implements MappingBackend {
 
   // Models free_vmap_area_noflush(): differs: the purge runs at once here; the kernel schedules drain_vmap_work.
   private freeVmapAreaNoflush(cpu: Cpu, area: VmapArea): void {
-    this.lazyNr += (area.end - area.start) / PAGE_SIZE;
-    this.purgeList.push(area);
-    if (this.lazyNr > this.lazyMax()) this.purgeVmapAreaLazy(cpu);
+    this.lazy.add(cpu, { va: area.start, bytes: area.end - area.start });
   }
 
   // Models __purge_vmap_area_lazy() (one flush over the union, then free the VA): differs: one node, no helpers.
   private purgeVmapAreaLazy(cpu: Cpu): void {
-    if (this.purgeList.length === 0) return;
-    const m = this.machine;
-    let start = Number.POSITIVE_INFINITY;
-    let end = 0;
-    let pages = 0;
-    for (const a of this.purgeList) {
-      start = Math.min(start, a.start);
-      end = Math.max(end, a.end);
-      pages += (a.end - a.start) / PAGE_SIZE;
-    }
-    const { fullFlush } = m.flushTlbKernelRange(cpu, start, end);
-    for (const a of this.purgeList) {
-      m.ledger.charge('purgeVmapArea');
-      m.vmalloc.free(a.start, a.end - a.start);
-    }
-    this.lastPurge = { areas: this.purgeList.length, pages: (end - start) / PAGE_SIZE, full: fullFlush };
-    this.purgeList.length = 0;
-    this.lazyNr -= pages;
-    this.purges++;
+    this.lazy.purge(cpu);
   }
 
   // Models purge_vmap_area_lazy() as vm_unmap_aliases() forces it: differs: no vmap-block (vm_map_ram) aliases.
@@ -195,16 +171,16 @@ class VmapBackend implements MappingBackend {
 
   stats(): VmapStats & Readonly<Record<string, number>> {
     return {
-      lazyPages: this.lazyNr,
-      purges: this.purges,
+      lazyPages: this.lazy.stats.lazyPages,
+      purges: this.lazy.stats.purges,
       areasMapped: this.areasMapped,
       areasLive: this.busy.size,
-      areasLazy: this.purgeList.length,
+      areasLazy: this.lazy.stats.lazyAreas,
       pageAddressMaps: this.pageAddressMaps,
       lazyMaxPages: this.lazyMax(),
-      lastPurgeAreas: this.lastPurge.areas,
-      lastPurgePages: this.lastPurge.pages,
-      lastPurgeFullFlush: this.lastPurge.full ? 1 : 0,
+      lastPurgeAreas: this.lazy.last.areas,
+      lastPurgePages: this.lazy.last.spanPages,
+      lastPurgeFullFlush: this.lazy.last.spanPages > this.machine.singlePageFlushCeiling ? 1 : 0,
       mapFailures: this.mapFailures,
     };
   }

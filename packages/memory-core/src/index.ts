@@ -10,6 +10,16 @@ export { DirectMap, type LeafSize, type RemoveResult } from './direct-map.ts';
 export { ExhaustedError, KhvaError, ModelUsageError } from './errors.ts';
 export { FREE, type Frame, HOST, type OwnerId, PhysicalMemory, type Sensitivity } from './frames.ts';
 export * from './layout.ts';
+export {
+  fls,
+  LAZY_PAGES_PER_LOG,
+  type LastPurge,
+  type LazyArea,
+  type LazyPurgeHooks,
+  LazyPurgeList,
+  type LazyPurgeStats,
+  lazyMaxPages,
+} from './lazy-purge.ts';
 export { CostLedger, type Counters, zeroCounters } from './ledger.ts';
 export { Mutex, RwLock } from './locks.ts';
 export {

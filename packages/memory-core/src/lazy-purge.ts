@@ -1,6 +1,5 @@
-// The same lazy-free list as @khva/backend-memremap/src/lazy-purge.ts (and vmalloc): kept as a copy
-// until it moves to a shared package; see the README.
-import { type Cpu, PAGE_SIZE, type Va } from '@khva/memory-core';
+import type { Cpu } from './cpu.ts';
+import { PAGE_SIZE, type Va } from './layout.ts';
 
 /** Pages per online-CPU "order" in lazy_max_pages(): 32 MiB worth of base pages. */
 export const LAZY_PAGES_PER_LOG = (32 * 1024 * 1024) / PAGE_SIZE;
@@ -45,8 +44,14 @@ export interface LazyPurgeStats {
   readonly purgeIpis: number;
 }
 
+/** The last purge: how many areas it released and the span (pages) its one flush covered. */
+export interface LastPurge {
+  readonly areas: number;
+  readonly spanPages: number;
+}
+
 /**
- * The vmalloc lazy-free list: unmapped areas wait, still holding their VA, until the pages
+ * The vmalloc lazy-free list (used by vmap/ioremap in the global range and by per-mm regions): unmapped areas wait, still holding their VA, until the pages
  * waiting exceed lazy_max_pages(); then one flush over the union of their ranges makes every
  * stale translation go, and only then are the VAs reusable.
  */
@@ -56,6 +61,7 @@ export class LazyPurgeList {
   private purgeCount = 0;
   private purgedAreas = 0;
   private ipis = 0;
+  last: LastPurge = { areas: 0, spanPages: 0 };
 
   constructor(private readonly hooks: LazyPurgeHooks) {}
 
@@ -103,6 +109,7 @@ export class LazyPurgeList {
     this.purgeCount++;
     this.purgedAreas += taken.length;
     this.ipis += ipis;
+    this.last = { areas: taken.length, spanPages: (end - start) / PAGE_SIZE };
     return taken.length;
   }
 }
