@@ -125,7 +125,8 @@ export class Machine {
     if (options.ghz !== undefined && !(options.ghz > 0 && options.ghz <= 10)) {
       throw new ModelUsageError(`machine.ghz: must be in (0, 10], got ${options.ghz}`);
     }
-    const table = options.ghz === undefined ? defaultCalibration : { ...defaultCalibration, ghz: options.ghz };
+    const table =
+      options.ghz === undefined ? defaultCalibration : { ...defaultCalibration, ghz: options.ghz };
     this.calibration = new Calibration(options.calibration ?? {}, table);
     this.ledger = new CostLedger(this.calibration);
     const totalPages = Math.floor((memGiB * 2 ** 30) / PAGE_SIZE);
