@@ -43,6 +43,7 @@ describe('report.json', () => {
       'foreignExposurePageNs',
       'staleTranslationNs',
       'useAfterFreeWindows',
+      'useAfterFreeAccesses',
     ]);
   });
 
