@@ -1,4 +1,5 @@
-import { MM_LOCAL_SIZE, MM_LOCAL_START, PAGE_SIZE, vpnOf } from '@khva/memory-core';
+import { createTestWorld } from '@khva/backend-testkit';
+import { MM_LOCAL_SIZE, MM_LOCAL_START, PAGE_SIZE, runAlone, vpnOf } from '@khva/memory-core';
 import { BackendRegistry, gpcUse, NULL_KHVA } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,14 +10,13 @@ import {
   MERMAP_USABLE_PAGES,
   mermapSliceBase,
 } from '../src/index.ts';
-import { cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
 
 /** A world with an ephmap-backed cache activated on gmem page 1 (offset 0x10) by the vCPU. */
 function activated(kernel: { reachGuard?: boolean } = {}) {
-  const w = world(kernel);
+  const w = createTestWorld({ cpus: 4, kernel });
   const b = ephmap.create(w.kvm.machine) as EphmapBackend;
-  const gpc = cache(w, b);
-  expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1010, 8))).toBe(0);
+  const gpc = w.cache(b);
+  expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1, 0x10), 8))).toBe(0);
   return { w, m: w.kvm.machine, b, gpc };
 }
 
@@ -29,12 +29,12 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
   });
 
   it('the gpc caches no khva; refresh prepares the mm once, allocating the slices page tables', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = ephmap.create(m) as EphmapBackend;
-    const gpc = cache(w, b);
+    const gpc = w.cache(b);
     expect(w.vm.mm.localPt.tablePages).toBe(0);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
     expect(gpc.valid).toBe(true);
     expect(gpc.khva).toBe(NULL_KHVA);
     expect(gpc.counters.mapCalls).toBe(0);
@@ -43,7 +43,7 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
     expect(w.vm.mm.localPt.tablePages).toBe(6);
     expect(w.vm.mm.localPt.size).toBe(0);
     // Idempotent: a second prepare (another cache, same mm) allocates nothing.
-    const again = charged(w, () => b.prepare?.(mapContext(w)));
+    const again = w.charged(() => b.prepare?.(w.mapContext()));
     expect(again).toEqual({});
     expect(b.stats?.()).toMatchObject({ preparedMms: 1, prepareCalls: 2, unexpectedMapCalls: 0 });
   });
@@ -51,10 +51,10 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
   it('maps per access and leaves no PTE between accesses; the stale TLB entry stays on that CPU only', () => {
     const { w, m, b, gpc } = activated();
     const data = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
-    const wrote = run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'write', data }));
+    const wrote = w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'write', data }));
     expect(wrote.result).toBe(0);
     expect(wrote.access).toMatchObject({ ok: true, pfn: gpc.pfn });
-    const read = run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
+    const read = w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
     expect(read.access?.ok && read.access.data).toEqual(data);
     // Two accesses, two consecutive pages of cpu 0's slice; both unmapped again.
     expect(b.sliceUsed(w.vm.mm, 0)).toBe(2);
@@ -71,8 +71,8 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
 
   it('costs mermapGet + mermapPut + the access (a TLB miss) per access, and nothing else', () => {
     const { w, m, gpc } = activated();
-    run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
-    const cost = charged(w, () => run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' })));
+    w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
+    const cost = w.charged(() => w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' })));
     const c = (row: Parameters<typeof m.calibration.get>[0]) => m.calibration.get(row);
     expect(cost).toEqual({
       gpcCheck: c('gpcCheck'),
@@ -87,12 +87,13 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
     const { w, m, b, gpc } = activated();
     const cpu0 = m.cpu(0);
     const before = { ...m.ledger.counters };
-    for (let i = 0; i < MERMAP_USABLE_PAGES; i++) run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
+    for (let i = 0; i < MERMAP_USABLE_PAGES; i++)
+      w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
     // The slice is used up: 511 stale entries on cpu 0 (the CPU's own, pointing at this VM's page).
     const inSlice = () => [...cpu0.tlb.entries.values()].filter((e) => e.asid === w.vm.mm.id).length;
     expect(inSlice()).toBe(MERMAP_USABLE_PAGES);
     expect(b.stats?.()).toMatchObject({ sliceFlushes: 0 });
-    run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
+    w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
     expect(b.stats?.()).toMatchObject({ sliceFlushes: 1 });
     expect(b.sliceUsed(w.vm.mm, 0)).toBe(1);
     expect(inSlice()).toBe(1);
@@ -106,8 +107,8 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
     const { w, m, b, gpc } = activated();
     const ipis = m.ledger.counters.ipis;
     for (let i = 0; i < 5000; i++) {
-      run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
-      run(w, w.vmm, gpcUse(w.vmm, gpc, { len: 8, op: 'read' }));
+      w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
+      w.run('vmm', gpcUse(w.threads.vmm, gpc, { len: 8, op: 'read' }));
     }
     expect(m.ledger.counters.ipis - ipis).toBe(0);
     expect(b.stats?.()).toMatchObject({
@@ -122,8 +123,8 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
 
   it('purge() is the mm-wide flush mermap asks for before mapped pages are freed: the mm CPUs only', () => {
     const { w, m, b, gpc } = activated();
-    run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
-    run(w, w.vmm, gpcUse(w.vmm, gpc, { len: 8, op: 'read' }));
+    w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
+    w.run('vmm', gpcUse(w.threads.vmm, gpc, { len: 8, op: 'read' }));
     expect(m.oracle.figures().staleNow).toBe(2);
     // The VM mm is loaded on cpus 0, 2 and 3 (kthread's lazy TLB); cpu 1 runs another process.
     const ipis = m.ledger.counters.ipis;
@@ -143,8 +144,9 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
       const { w, m, b, gpc } = activated({ reachGuard });
       // An IRQ on the vCPU's own CPU (VM mm loaded) and one on a CPU running another process.
       const irq0 = w.kvm.scheduler.spawn({ name: 'irq0', kind: 'irq', cpu: 0, mm: null });
-      for (const t of [irq0, w.irq]) {
-        const out = run(w, t, gpcUse(t, gpc, { len: 8, op: 'write', atomic: true }));
+      for (const t of [irq0, w.threads.irq]) {
+        // runAlone, not w.run: entering an IRQ would load the other process's mm on cpu 0.
+        const out = runAlone(gpcUse(t, gpc, { len: 8, op: 'write', atomic: true }));
         expect(out).toMatchObject({ result: 'EWOULDBLOCK', access: null, verdict: 'unreachable' });
       }
       expect(gpc.counters.wouldBlock).toBe(2);
@@ -157,7 +159,7 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
   it('refuses a task in another mm: mermap only maps the current process memory', () => {
     for (const reachGuard of [true, false]) {
       const { w, m, b, gpc } = activated({ reachGuard });
-      const out = run(w, w.other, gpcUse(w.other, gpc, { len: 8, op: 'read' }));
+      const out = w.run('other', gpcUse(w.threads.other, gpc, { len: 8, op: 'read' }));
       expect(out.result).toBe('EWOULDBLOCK');
       expect(m.oopses).toHaveLength(0);
       expect(w.otherMm.localPt.size).toBe(0);
@@ -166,43 +168,43 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
   });
 
   it('refuses an mm that was never prepared, and answers reachable() the same way', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = ephmap.create(m) as EphmapBackend;
-    const pfn = gmemPfn(w, 2);
+    const pfn = w.gmemPfn(2);
     const req = { pfn, offset: 0, bytes: 8, op: 'read' as const };
-    expect(b.reachable(w.vcpu.ctx, w.vm, NULL_KHVA)).toBe(false);
-    const r = b.access?.(w.vcpu.ctx, w.vm, req);
+    expect(b.reachable(w.threads.vcpu.ctx, w.vm, NULL_KHVA)).toBe(false);
+    const r = b.access?.(w.threads.vcpu.ctx, w.vm, req);
     expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/not been prepared/) });
-    b.prepare?.(mapContext(w));
-    expect(b.reachable(w.vcpu.ctx, w.vm, NULL_KHVA)).toBe(true);
+    b.prepare?.(w.mapContext());
+    expect(b.reachable(w.threads.vcpu.ctx, w.vm, NULL_KHVA)).toBe(true);
     expect(b.reachable({ cpu: m.cpu(0), mode: 'atomic' }, w.vm, NULL_KHVA)).toBe(true);
     expect(b.reachable({ cpu: m.cpu(0), mode: 'irq' }, w.vm, NULL_KHVA)).toBe(false);
-    expect(b.reachable(w.other.ctx, w.vm, NULL_KHVA)).toBe(false);
-    expect(b.access?.(w.vcpu.ctx, w.vm, req)).toMatchObject({ ok: true, outcome: { ok: true, pfn } });
+    expect(b.reachable(w.threads.other.ctx, w.vm, NULL_KHVA)).toBe(false);
+    expect(b.access?.(w.threads.vcpu.ctx, w.vm, req)).toMatchObject({ ok: true, outcome: { ok: true, pfn } });
     expect(b.stats?.()).toMatchObject({ refusedUnprepared: 1, mapped: 1 });
   });
 
   it('map/unmap are not for per-access backends: EINVAL and a no-op', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const b = ephmap.create(w.kvm.machine);
-    expect(b.map(mapContext(w), gmemPfn(w, 0))).toMatchObject({ ok: false, errno: 'EINVAL' });
-    b.unmap(mapContext(w), MERMAP_BASE, 0);
+    expect(b.map(w.mapContext(), w.gmemPfn(0))).toMatchObject({ ok: false, errno: 'EINVAL' });
+    b.unmap(w.mapContext(), MERMAP_BASE, 0);
     expect(w.vm.mm.localPt.size).toBe(0);
     expect(b.stats?.()).toMatchObject({ unexpectedMapCalls: 2 });
   });
 
   it('maps on the CPU where the access runs: a VMM thread uses its own slice', () => {
     const { w, b, gpc } = activated();
-    run(w, w.vmm, gpcUse(w.vmm, gpc, { len: 8, op: 'read' }));
+    w.run('vmm', gpcUse(w.threads.vmm, gpc, { len: 8, op: 'read' }));
     expect(b.sliceUsed(w.vm.mm, 2)).toBe(1);
     expect(b.sliceUsed(w.vm.mm, 0)).toBe(0);
-    const e = [...w.vmm.cpu.tlb.entries.values()].find((x) => x.asid === w.vm.mm.id);
+    const e = [...w.threads.vmm.cpu.tlb.entries.values()].find((x) => x.asid === w.vm.mm.id);
     expect(e?.vpn).toBe(vpnOf(mermapSliceBase(2)));
   });
 
   it('registers as ephmap with per-access traits and rejects options', () => {
-    const m = world().kvm.machine;
+    const m = createTestWorld({ cpus: 4 }).kvm.machine;
     expect(new BackendRegistry([ephmap]).create('ephmap', m)).toBeInstanceOf(EphmapBackend);
     expect(ephmap.traits).toEqual({
       kind: 'per-access',

@@ -1,18 +1,18 @@
+import { createTestWorld } from '@khva/backend-testkit';
 import { lazyMaxPages, PAGE_SIZE, regionOf, VMALLOC_START } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { memremapRelaxed } from '../src/index.ts';
-import { anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
 
 describe('memremap-relaxed (System RAM absent from the direct map goes through ioremap)', () => {
   it('keeps page_address for a page in the direct map: one region_intersects walk, nothing mapped', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m);
-    const pfn = anonPfn(w, 0);
+    const pfn = w.anonPfn(0);
     let r: ReturnType<typeof b.map> | undefined;
-    const cost = charged(w, () => {
-      r = b.map(mapContext(w), pfn);
+    const cost = w.charged(() => {
+      r = b.map(w.mapContext(), pfn);
     });
     expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
     expect(cost).toEqual({ regionIntersects: m.calibration.get('regionIntersects') });
@@ -20,13 +20,13 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   });
 
   it('ioremaps an absent page into vmalloc space with the extra work of that path', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m);
-    const pfn = gmemPfn(w, 1);
+    const pfn = w.gmemPfn(1);
     let r: ReturnType<typeof b.map> | undefined;
-    const cost = charged(w, () => {
-      r = b.map(mapContext(w), pfn);
+    const cost = w.charged(() => {
+      r = b.map(w.mapContext(), pfn);
     });
     expect(r?.ok).toBe(true);
     const khva = r?.ok ? r.khva : 0;
@@ -45,39 +45,39 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
     expect(m.vmalloc.bytesInUse).toBe(2 * PAGE_SIZE);
     expect(m.ledger.counters.vaBytes).toBe(2 * PAGE_SIZE);
     // Global: reachable from every mm, even from an IRQ on a CPU running another process.
-    expect(m.access(w.irq.ctx, khva, 8, 'read')).toMatchObject({ ok: true, pfn });
+    expect(m.access(w.threads.irq.ctx, khva, 8, 'read')).toMatchObject({ ok: true, pfn });
     expect(m.reachability(pfn).mms).toBe('all');
     expect(m.oracle.exposedFrames()).toContainEqual({ pfn, tag: 'secret', foreign: true });
     expect(b.stats?.()).toMatchObject({ ioremaps: 1, declinedAbsent: 1, ramRefusedWarnings: 0 });
   });
 
   it('works through a gpc from a vCPU and from a hard IRQ in another mm', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const gpc = cache(w, memremapRelaxed.create(m));
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x3010, 8))).toBe(0);
+    const gpc = w.cache(memremapRelaxed.create(m));
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(3, 0x10), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('vmalloc');
     const data = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
-    expect(run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'write', data })).result).toBe(0);
-    const out = run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'read', atomic: true }));
+    expect(w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'write', data })).result).toBe(0);
+    const out = w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'read', atomic: true }));
     expect(out.result).toBe(0);
     expect(out.access?.ok && out.access.data).toEqual(data);
     expect(m.oopses).toHaveLength(0);
   });
 
   it('iounmap frees memtype, clears the PTE without a flush and leaves the VA to the lazy purge', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m);
-    const gpc = cache(w, b);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x2000, 8))).toBe(0);
+    const gpc = w.cache(b);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(2), 8))).toBe(0);
     const khva = gpc.khva;
     const pfn = gpc.pfn;
     // Touch it from two CPUs so both cache the translation.
-    run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
-    run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'read', atomic: true }));
+    w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
+    w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'read', atomic: true }));
     const ipis = m.ledger.counters.ipis;
-    const cost = charged(w, () => run(w, w.vcpu, gpc.deactivate(w.vcpu)));
+    const cost = w.charged(() => w.run('vcpu', gpc.deactivate(w.threads.vcpu)));
     expect(cost).toEqual({
       memtypeFree: m.calibration.get('memtypeFree'),
       iounmapPage: m.calibration.get('iounmapPage'),
@@ -102,13 +102,13 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   });
 
   it('purges at lazy_max_pages() and not before: 12,289 iounmaps of 2 pages on 4 CPUs', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m);
-    const pfn = gmemPfn(w, 3);
+    const pfn = w.gmemPfn(3);
     const max = lazyMaxPages(4);
     expect(max).toBe(3 * 8192);
-    const mc = mapContext(w);
+    const mc = w.mapContext();
     const cycle = () => {
       const r = b.map(mc, pfn);
       if (!r.ok) throw new Error(r.reason);
@@ -128,11 +128,11 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('the threshold moves with the CPU count: fls(cpus) x 32 MiB of pages', () => {
     expect([1, 2, 4, 8, 64, 256].map(lazyMaxPages)).toEqual([8192, 16384, 24576, 32768, 57344, 73728]);
     // A 2-CPU machine purges after 8,193 two-page areas, with one IPI.
-    const w = world({}, 2);
+    const w = createTestWorld({ cpus: 2 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m);
-    const pfn = gmemPfn(w, 0);
-    const mc = mapContext(w);
+    const pfn = w.gmemPfn(0);
+    const mc = w.mapContext();
     for (let i = 0; i < 8193; i++) {
       const r = b.map(mc, pfn);
       if (r.ok) b.unmap(mc, r.khva, pfn);
@@ -141,11 +141,11 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   });
 
   it('nonLazyIounmap purges on every iounmap, with a kernel-range flush to every CPU', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m, { nonLazyIounmap: true });
-    const pfn = gmemPfn(w, 4);
-    const mc = mapContext(w);
+    const pfn = w.gmemPfn(4);
+    const mc = w.mapContext();
     const ipis = m.ledger.counters.ipis;
     for (let i = 0; i < 3; i++) {
       const r = b.map(mc, pfn);
@@ -157,10 +157,10 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   });
 
   it('iounmap of an address it did not map is reported, not acted on', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxed.create(m);
-    b.unmap(mapContext(w), VMALLOC_START + 64 * PAGE_SIZE, 0);
+    b.unmap(w.mapContext(), VMALLOC_START + 64 * PAGE_SIZE, 0);
     expect(b.stats?.()).toMatchObject({ badIounmaps: 1, iounmaps: 0 });
   });
 

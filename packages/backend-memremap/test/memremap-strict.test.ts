@@ -1,22 +1,22 @@
-import { PAGE_SIZE, regionOf } from '@khva/memory-core';
+import { createTestWorld } from '@khva/backend-testkit';
+import { regionOf } from '@khva/memory-core';
 import { gpcUse, NULL_KHVA } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { memremapStrict } from '../src/index.ts';
-import { ANON_GFN, anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
 
 describe('memremap-strict (today: try_ram_remap hands back the direct-map address)', () => {
   it('maps a normal page to its direct-map address for the price of one region_intersects walk', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapStrict.create(m);
-    const pfn = anonPfn(w, 0);
+    const pfn = w.anonPfn(0);
     let r: ReturnType<typeof b.map> | undefined;
-    const cost = charged(w, () => {
-      r = b.map(mapContext(w), pfn);
+    const cost = w.charged(() => {
+      r = b.map(w.mapContext(), pfn);
     });
     expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
     expect(cost).toEqual({ regionIntersects: m.calibration.get('regionIntersects') });
-    expect(m.access(w.irq.ctx, m.pageAddress(pfn), 8, 'write').ok).toBe(true);
+    expect(m.access(w.threads.irq.ctx, m.pageAddress(pfn), 8, 'write').ok).toBe(true);
     expect(b.stats?.()).toMatchObject({
       maps: 1,
       directMapAddresses: 1,
@@ -26,16 +26,16 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   });
 
   it('hands a no-direct-map gmem page its dead direct-map address, which oopses on first use', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapStrict.create(m);
-    const gpc = cache(w, b);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1008, 8))).toBe(0);
+    const gpc = w.cache(b);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1, 8), 8))).toBe(0);
     expect(m.directMap.isPresent(gpc.pfn)).toBe(false);
     expect(gpc.khva).toBe(m.pageAddress(gpc.pfn) + 8);
-    expect(gpc.check(8, w.vcpu.ctx)).toBe(true);
+    expect(gpc.check(8, w.threads.vcpu.ctx)).toBe(true);
     // The gpc believes it holds a good address: the first use oopses, from any context.
-    const out = run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'write' }));
+    const out = w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'write' }));
     expect(out.result).toBe(0);
     expect(out.access?.ok).toBe(false);
     expect(m.oopses).toHaveLength(1);
@@ -45,13 +45,13 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   });
 
   it('with skipAbsent, try_ram_remap declines, ioremap refuses the RAM page with its warning: -EFAULT', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapStrict.create(m, { skipAbsent: true });
-    const gpc = cache(w, b);
+    const gpc = w.cache(b);
     let res: unknown;
-    const cost = charged(w, () => {
-      res = run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8));
+    const cost = w.charged(() => {
+      res = w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8));
     });
     expect(res).toBe('EFAULT');
     expect(gpc.valid).toBe(false);
@@ -71,12 +71,12 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   });
 
   it('with skipAbsent still hands a page in the direct map its direct-map address', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapStrict.create(m, { skipAbsent: true });
-    const pfn = anonPfn(w, 1);
-    expect(b.map(mapContext(w), pfn)).toEqual({ ok: true, khva: m.pageAddress(pfn) });
-    const direct = b.map(mapContext(w), gmemPfn(w, 2));
+    const pfn = w.anonPfn(1);
+    expect(b.map(w.mapContext(), pfn)).toEqual({ ok: true, khva: m.pageAddress(pfn) });
+    const direct = b.map(w.mapContext(), w.gmemPfn(2));
     expect(direct.ok).toBe(false);
     if (!direct.ok) {
       expect(direct.errno).toBe('EFAULT');
@@ -85,26 +85,25 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   });
 
   it('memunmap of a direct-map address is a no-op (through the gpc on deactivate)', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapStrict.create(m);
-    const gpc = cache(w, b);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, ANON_GFN * PAGE_SIZE + 0x10, 8))).toBe(0);
+    const gpc = w.cache(b);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.anonGpa(0, 0x10), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('direct-map');
-    const out = run(
-      w,
-      w.vcpu,
-      gpcUse(w.vcpu, gpc, { len: 8, op: 'write', data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }),
+    const out = w.run(
+      'vcpu',
+      gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'write', data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) }),
     );
     expect(out.access?.ok).toBe(true);
     const pfn = gpc.pfn;
     const cycles = m.ledger.cycles;
-    run(w, w.vcpu, gpc.deactivate(w.vcpu));
+    w.run('vcpu', gpc.deactivate(w.threads.vcpu));
     expect(gpc.counters.unmapCalls).toBe(1);
     expect(m.ledger.cycles).toBe(cycles);
     expect(b.stats?.()).toMatchObject({ memunmapNoops: 1, iounmaps: 0 });
     // The page's direct-map address stays as good as it was.
-    expect(m.access(w.irq.ctx, m.pageAddress(pfn), 8, 'read').ok).toBe(true);
+    expect(m.access(w.threads.irq.ctx, m.pageAddress(pfn), 8, 'read').ok).toBe(true);
   });
 
   it('has the traits of a global mapping that may refuse RAM', () => {

@@ -1,32 +1,32 @@
-import { lazyMaxPages, MM_LOCAL_START, PAGE_SIZE, regionOf } from '@khva/memory-core';
+import { createTestWorld } from '@khva/backend-testkit';
+import { lazyMaxPages, MM_LOCAL_START, PAGE_SIZE, regionOf, runAlone } from '@khva/memory-core';
 import { BackendRegistry, gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocal } from '../src/index.ts';
-import { ANON_GFN, anonPfn, cache, charged, gmemPfn, mapContext, run, world } from './support/world.ts';
 
 describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('keeps page_address for a page in the direct map and maps nothing', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = mmLocal.create(m);
-    const pfn = anonPfn(w, 0);
+    const pfn = w.anonPfn(0);
     let r: ReturnType<typeof b.map> | undefined;
-    const cost = charged(w, () => {
-      r = b.map(mapContext(w), pfn);
+    const cost = w.charged(() => {
+      r = b.map(w.mapContext(), pfn);
     });
     expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
     expect(cost).toEqual({});
-    expect(b.reachable(w.irq.ctx, w.vm, m.pageAddress(pfn))).toBe(true);
+    expect(b.reachable(w.threads.irq.ctx, w.vm, m.pageAddress(pfn))).toBe(true);
   });
 
   it('maps an absent page in the lower half of the VM mm-local region: VA alloc + PTE set', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = mmLocal.create(m);
-    const pfn = gmemPfn(w, 1);
+    const pfn = w.gmemPfn(1);
     let r: ReturnType<typeof b.map> | undefined;
-    const cost = charged(w, () => {
-      r = b.map(mapContext(w), pfn);
+    const cost = w.charged(() => {
+      r = b.map(w.mapContext(), pfn);
     });
     expect(r).toEqual({ ok: true, khva: MM_LOCAL_START });
     const c = (row: Parameters<typeof m.calibration.get>[0]) => m.calibration.get(row);
@@ -42,28 +42,29 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('works from a vCPU, a VMM thread and a kthread borrowing the VM mm; invisible from another mm', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = mmLocal.create(m);
-    const gpc = cache(w, b);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x2010, 8))).toBe(0);
+    const gpc = w.cache(b);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(2, 0x10), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('mm-local');
     const data = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
-    expect(run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'write', data })).result).toBe(0);
-    const kthread = w.kthread;
-    if (!kthread) throw new Error('needs 4 CPUs');
+    expect(w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'write', data })).result).toBe(0);
+    const kthread = w.threads.kthread;
+    expect(kthread.cpu.id).toBe(3);
     expect(kthread.cpu.loadedMm).toBe(w.vm.mm);
-    for (const t of [w.vmm, kthread]) {
-      const out = run(w, t, gpcUse(t, gpc, { len: 8, op: 'read' }));
+    for (const t of [w.threads.vmm, kthread]) {
+      const out = w.run(t, gpcUse(t, gpc, { len: 8, op: 'read' }));
       expect(out.result).toBe(0);
       expect(out.access?.ok && out.access.data).toEqual(data);
     }
     // An IRQ on the kthread's CPU (VM mm still loaded there) reaches it too.
     const irq3 = w.kvm.scheduler.spawn({ name: 'irq3', kind: 'irq', cpu: 3, mm: null });
-    expect(run(w, irq3, gpcUse(irq3, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
+    // runAlone, not w.run: entering an IRQ would load the other process's mm on cpu 3.
+    expect(runAlone(gpcUse(irq3, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
     // An unrelated process cannot use it: the backend says so, and the reach guard sends it away.
-    expect(b.reachable(w.other.ctx, w.vm, gpc.khva - 0x10)).toBe(false);
-    expect(run(w, w.other, gpcUse(w.other, gpc, { len: 8, op: 'read' })).result).toBe('EWOULDBLOCK');
+    expect(b.reachable(w.threads.other.ctx, w.vm, gpc.khva - 0x10)).toBe(false);
+    expect(w.run('other', gpcUse(w.threads.other, gpc, { len: 8, op: 'read' })).result).toBe('EWOULDBLOCK');
     expect(m.oopses).toHaveLength(0);
     // No foreign exposure: only the VM's mm reaches the page.
     expect(m.reachability(gpc.pfn).mms).toEqual([w.vm.mm.id]);
@@ -76,23 +77,23 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('from a hard IRQ on a CPU running another process: guard on -> EWOULDBLOCK, no oops', () => {
-    const w = world({ reachGuard: true });
+    const w = createTestWorld({ cpus: 4, kernel: { reachGuard: true } });
     const m = w.kvm.machine;
-    const gpc = cache(w, mmLocal.create(m));
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
-    expect(w.irq.cpu.loadedMm).toBe(w.otherMm);
-    const out = run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'write', atomic: true }));
+    const gpc = w.cache(mmLocal.create(m));
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
+    expect(w.threads.irq.cpu.loadedMm).toBe(w.otherMm);
+    const out = w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'write', atomic: true }));
     expect(out).toMatchObject({ result: 'EWOULDBLOCK', access: null, verdict: 'unreachable' });
     expect(gpc.counters.wouldBlock).toBe(1);
     expect(m.oopses).toHaveLength(0);
   });
 
   it('from a hard IRQ on a CPU running another process: guard off -> the access oopses', () => {
-    const w = world({ reachGuard: false });
+    const w = createTestWorld({ cpus: 4, kernel: { reachGuard: false } });
     const m = w.kvm.machine;
-    const gpc = cache(w, mmLocal.create(m));
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
-    const out = run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'write', atomic: true }));
+    const gpc = w.cache(mmLocal.create(m));
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
+    const out = w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'write', atomic: true }));
     expect(out.result).toBe(0);
     expect(out.access).toMatchObject({ ok: false, kind: 'oops' });
     expect(gpc.counters.wouldBlock).toBe(0);
@@ -101,16 +102,16 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('unmap clears the PTE with no flush and leaves the VA and the stale entries to the per-mm purge', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = mmLocal.create(m) as MmLocalBackend;
-    const gpc = cache(w, b);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
+    const gpc = w.cache(b);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
     const khva = gpc.khva;
-    run(w, w.vcpu, gpcUse(w.vcpu, gpc, { len: 8, op: 'read' }));
-    run(w, w.vmm, gpcUse(w.vmm, gpc, { len: 8, op: 'read' }));
+    w.run('vcpu', gpcUse(w.threads.vcpu, gpc, { len: 8, op: 'read' }));
+    w.run('vmm', gpcUse(w.threads.vmm, gpc, { len: 8, op: 'read' }));
     const ipis = m.ledger.counters.ipis;
-    const cost = charged(w, () => run(w, w.vcpu, gpc.deactivate(w.vcpu)));
+    const cost = w.charged(() => w.run('vcpu', gpc.deactivate(w.threads.vcpu)));
     expect(cost).toEqual({ mmLocalUnmap: m.calibration.get('mmLocalUnmap') });
     expect(m.ledger.counters.ipis).toBe(ipis);
     expect(w.vm.mm.localPt.get(khva / PAGE_SIZE)).toBeUndefined();
@@ -120,13 +121,13 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('the purge flushes with flush_tlb_mm_range: IPIs only to the CPUs that have the VM mm loaded', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = mmLocal.create(m);
-    const gpc = cache(w, b);
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, 0x1000, 8))).toBe(0);
-    for (const t of [w.vcpu, w.vmm]) run(w, t, gpcUse(t, gpc, { len: 8, op: 'read' }));
-    run(w, w.vcpu, gpc.deactivate(w.vcpu));
+    const gpc = w.cache(b);
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
+    for (const t of [w.threads.vcpu, w.threads.vmm]) w.run(t, gpcUse(t, gpc, { len: 8, op: 'read' }));
+    w.run('vcpu', gpc.deactivate(w.threads.vcpu));
     // VM mm loaded on cpus 0 (vCPU), 2 (VMM) and 3 (kthread's lazy TLB); cpu 1 runs another process.
     expect([...w.vm.mm.cpumask].sort()).toEqual([0, 2, 3]);
     const before = { ...m.ledger.counters };
@@ -140,11 +141,11 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('batches unmaps per mm like vmap: purges past lazy_max_pages() and not before', () => {
-    const w = world();
+    const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = mmLocal.create(m) as MmLocalBackend;
-    const pfn = gmemPfn(w, 5);
-    const mc = mapContext(w);
+    const pfn = w.gmemPfn(5);
+    const mc = w.mapContext();
     const max = lazyMaxPages(4);
     const cycle = () => {
       const r = b.map(mc, pfn);
@@ -164,17 +165,17 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('works through the gpc for VMM memory in the direct map without touching the mm-local region', () => {
-    const w = world();
-    const gpc = cache(w, mmLocal.create(w.kvm.machine));
-    expect(run(w, w.vcpu, gpc.activate(w.vcpu, ANON_GFN * PAGE_SIZE, 8))).toBe(0);
+    const w = createTestWorld({ cpus: 4 });
+    const gpc = w.cache(mmLocal.create(w.kvm.machine));
+    expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.anonGpa(0), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('direct-map');
-    expect(run(w, w.irq, gpcUse(w.irq, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
+    expect(w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
     expect(w.vm.mm.localPt.size).toBe(0);
   });
 
   it('registers as mm-local with mm-local traits and rejects options', () => {
     const registry = new BackendRegistry([mmLocal]);
-    const m = world().kvm.machine;
+    const m = createTestWorld({ cpus: 4 }).kvm.machine;
     expect(registry.create('mm-local', m)).toBeInstanceOf(MmLocalBackend);
     expect(mmLocal.traits).toEqual({
       kind: 'mm-local',

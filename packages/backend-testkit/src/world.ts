@@ -15,7 +15,7 @@ import {
   type Va,
   vpnOf,
 } from '@khva/memory-core';
-import type { MapContext } from '@khva/pfncache';
+import { GfnToPfnCache, type MapContext, type MappingBackend } from '@khva/pfncache';
 
 /** The guest_memfd memslot: GUEST_MEMFD_FLAG_MMAP | NO_DIRECT_MAP, not mapped by the VMM. */
 export const GMEM_SLOT = 0;
@@ -94,6 +94,10 @@ export interface TestWorld {
   access(t: SimThread | ContextName, va: Va, len?: number, op?: AccessOp, data?: Uint8Array): AccessOutcome;
   /** The MapContext the gpc would pass from this thread (default: the vCPU thread). */
   mapContext(t?: SimThread | ContextName): MapContext;
+  /** A gfn_to_pfn_cache of the VM over a backend, not activated yet (name: default 'pv'). */
+  cache(backend: MappingBackend, name?: string): GfnToPfnCache;
+  /** Run f; the cycles it charged to the machine's ledger, by calibration row (rows it left alone absent). */
+  charged(f: () => void): Record<string, number>;
   /** Kernel PTEs (global or any mm-local table) at the page of va. */
   ptesAt(va: Va): Array<{ readonly scope: 'global' | number; readonly pfn: Pfn }>;
   /** CPUs whose TLB still caches a kernel translation for the page of va (direct map excluded). */
@@ -220,6 +224,19 @@ export function createTestWorld(options: TestWorldOptions): TestWorld {
     },
     mapContext(t = 'vcpu') {
       return { machine, vm, ctx: enter(t) };
+    },
+    cache(backend, name = 'pv') {
+      return new GfnToPfnCache(vm, backend, name);
+    },
+    charged(f) {
+      const before = new Map(machine.ledger.byRow);
+      f();
+      const out: Record<string, number> = {};
+      for (const [row, c] of machine.ledger.byRow) {
+        const d = c - (before.get(row) ?? 0);
+        if (d !== 0) out[row] = d;
+      }
+      return out;
     },
     ptesAt(va) {
       const vpn = vpnOf(va);

@@ -1,20 +1,20 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureBuilt,
+  packageDir,
+  readExample,
+  readme,
+  runExample,
+} from '../../../scripts/test-support/readme-example.ts';
 
-const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
-const example = here('../examples/no-direct-map.mjs');
-const dist = here('../dist/index.js');
+const pkg = packageDir(import.meta.url);
+const EXAMPLE = 'no-direct-map.mjs';
 
 describe('examples/no-direct-map.mjs (against the built dist)', () => {
+  beforeAll(() => ensureBuilt(pkg), 120_000);
+
   it('runs with node and shows the direct map no longer covering the memslot’s pages', () => {
-    if (!existsSync(dist)) {
-      throw new Error(
-        'packages/kvm/dist is missing: build first (npx -y pnpm@10.34.9 exec tsc -b packages/kvm)',
-      );
-    }
-    const out = execFileSync(process.execPath, [example], { encoding: 'utf8' });
+    const out = runExample(pkg, EXAMPLE);
     const lines = out.trim().split('\n');
     const before = lines.filter((l) => l.startsWith('before'));
     const after = lines.filter((l) => l.startsWith('after'));
@@ -27,11 +27,8 @@ describe('examples/no-direct-map.mjs (against the built dist)', () => {
   });
 
   it('is shown verbatim in the README, with the output it prints', () => {
-    const readme = readFileSync(here('../README.md'), 'utf8');
-    expect(readme).toContain(`\`\`\`js\n${readFileSync(example, 'utf8')}\`\`\``);
-    if (existsSync(dist)) {
-      const out = execFileSync(process.execPath, [example], { encoding: 'utf8' });
-      expect(readme).toContain(`\`\`\`text\n${out.trimEnd()}\n\`\`\``);
-    }
+    const text = readme(pkg);
+    expect(text).toContain(`\`\`\`js\n${readExample(pkg, EXAMPLE)}\`\`\``);
+    expect(text).toContain(`\`\`\`text\n${runExample(pkg, EXAMPLE).trimEnd()}\n\`\`\``);
   });
 });
