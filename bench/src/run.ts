@@ -1,11 +1,12 @@
 // Runs the model's speed suites one after another in this process and prints a table per suite.
 // BENCH_SUITE=name runs one suite; BENCH_JSON=path also writes the reports as JSON.
 import { writeFileSync } from 'node:fs';
+import { gpcSuite } from './gpc.bench.ts';
 import { formatReport, runSuite, type SuiteDefinition, type SuiteReport, sinkValue } from './harness.ts';
 import { memoryCoreSuite } from './memory-core.bench.ts';
 
 /** Every suite, by name. Add new suites here. */
-const suites: readonly SuiteDefinition[] = [memoryCoreSuite];
+const suites: readonly SuiteDefinition[] = [memoryCoreSuite, gpcSuite];
 
 const only = process.env.BENCH_SUITE;
 const chosen = only ? suites.filter((s) => s.name === only) : suites;

@@ -6,26 +6,44 @@ export interface BackendCatalog {
   names(): string[];
   /** One line describing the backend; throws for an unknown name. */
   describe(name: string): string;
+  /**
+   * The options the backend documents, with their defaults (`{}` when it documents none). Used only to
+   * describe `backendOptions` in the published JSON Schema; `checkOptions` decides what is accepted.
+   */
+  defaults(name: string): Readonly<Record<string, unknown>>;
+  /**
+   * Throws (the factory's own error, naming the option) when `options` would not create this backend;
+   * absent: options are passed on unchecked.
+   */
+  readonly checkOptions?: (name: string, options: Readonly<Record<string, unknown>>) => void;
 }
 
 export interface BackendEntry {
   readonly name: string;
   readonly summary: string;
+  /** Documented options and their defaults. */
+  readonly defaults?: Readonly<Record<string, unknown>>;
 }
 
 /** A catalog from a fixed list; throws on a duplicate name. */
-export function createBackendCatalog(entries: readonly BackendEntry[]): BackendCatalog {
-  const byName = new Map<string, string>();
-  for (const { name, summary } of entries) {
-    if (byName.has(name)) throw new Error(`backend "${name}" is listed twice`);
-    byName.set(name, summary);
+export function createBackendCatalog(
+  entries: readonly BackendEntry[],
+  checkOptions?: (name: string, options: Readonly<Record<string, unknown>>) => void,
+): BackendCatalog {
+  const byName = new Map<string, BackendEntry>();
+  for (const entry of entries) {
+    if (byName.has(entry.name)) throw new Error(`backend "${entry.name}" is listed twice`);
+    byName.set(entry.name, entry);
   }
+  const get = (name: string): BackendEntry => {
+    const entry = byName.get(name);
+    if (entry === undefined) throw new Error(`unknown backend "${name}"`);
+    return entry;
+  };
   return {
     names: () => [...byName.keys()],
-    describe(name) {
-      const summary = byName.get(name);
-      if (summary === undefined) throw new Error(`unknown backend "${name}"`);
-      return summary;
-    },
+    describe: (name) => get(name).summary,
+    defaults: (name) => ({ ...(get(name).defaults ?? {}) }),
+    ...(checkOptions === undefined ? {} : { checkOptions }),
   };
 }

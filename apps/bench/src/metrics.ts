@@ -26,7 +26,11 @@ export const COST_METRICS: { readonly [K in keyof CostMetrics]: MetricInfo } = {
     integer: true,
     description: 'kernel-range flushes on every CPU',
   },
-  ipis: { label: 'IPIs', integer: true, description: 'inter-processor interrupts sent for flushes' },
+  ipis: {
+    label: 'IPIs',
+    integer: true,
+    description: 'inter-processor interrupts sent: TLB shootdowns and vCPU kicks',
+  },
   vaBytesPeak: {
     label: 'VA bytes peak',
     integer: true,

@@ -35,6 +35,7 @@ describe('config validation', () => {
       workloads: { 'fake-churn': { rounds: 30, mode: 'gentle' }, 'fake-clock': { vcpus: 3, updates: 100 } },
       kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
       calibration: {},
+      backendOptions: {},
     });
     expect(Object.keys(config.workloads)).toEqual(['fake-churn', 'fake-clock']);
   });
@@ -50,7 +51,7 @@ describe('config validation', () => {
       'machine.cpu: unknown field (allowed: cpus, tlbEntries, ghz, memGiB)',
     ]);
     expect(issuesOf({ ...base(), verbose: true })).toEqual([
-      'verbose: unknown field (allowed: seed, machine, backends, workloads, kernel, calibration)',
+      'verbose: unknown field (allowed: seed, machine, backends, workloads, kernel, calibration, backendOptions)',
     ]);
   });
 

@@ -36,6 +36,7 @@ const config: BenchConfig = {
   workloads: { w: { n: 1 } },
   kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
   calibration: {},
+  backendOptions: {},
 };
 
 function run(backend: string, cost: Partial<CostMetrics>, safety: Partial<SafetyMetrics>): MatrixRun {
@@ -85,7 +86,9 @@ describe('report.md', () => {
     expect(md).toContain('## w');
     expect(md).toContain('Parameters: `n=1`');
     expect(md).toMatch(/lower is better in every\s+column/i);
-    expect(md).toContain('- **IPIs** (`cost.ipis`): inter-processor interrupts sent for flushes.');
+    expect(md).toContain(
+      '- **IPIs** (`cost.ipis`): inter-processor interrupts sent: TLB shootdowns and vCPU kicks.',
+    );
     expect(row(md, 'Cost', 'backend')).toEqual([
       'backend',
       'ops',

@@ -69,6 +69,11 @@ export interface WorkloadRunContext {
   readonly calibration: Readonly<Record<string, number>>;
   /** Backend name, one of the BackendCatalog's names. */
   readonly backend: string;
+  /**
+   * Options for that backend's factory (`create(machine, options)`), from the config's
+   * `backendOptions[backend]`; absent: the factory's defaults.
+   */
+  readonly backendOptions?: Readonly<Record<string, unknown>>;
   /** Report progress as a fraction in [0, 1]; cheap enough to call every few thousand operations. */
   onProgress(fraction: number): void;
 }

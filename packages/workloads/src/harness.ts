@@ -76,7 +76,11 @@ export class Harness {
       seed: ctx.seed,
     });
     this.machine = this.kvm.machine;
-    this.backend = createDefaultRegistry().create(ctx.backend, this.machine);
+    this.backend = createDefaultRegistry().create(
+      ctx.backend,
+      this.machine,
+      ctx.backendOptions === undefined ? undefined : { ...ctx.backendOptions },
+    );
     this.prng = new Prng(ctx.seed);
   }
 

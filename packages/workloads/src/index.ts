@@ -7,7 +7,7 @@ import { vmChurn } from './vm-churn.ts';
 import { xenEvtchn } from './xen-evtchn.ts';
 
 export * from './contract.ts';
-export { type GuestLayout, type GuestVm, Harness } from './harness.ts';
+export { ANON_GFN, type GuestLayout, type GuestVm, Harness, PV_GFN, SECRET_GFN } from './harness.ts';
 export { gmemChurn, kvmclock, memslotChurn, mixed, vmChurn, xenEvtchn };
 
 /** The workloads, by the names configuration uses, in the order reports list them. */

@@ -52,6 +52,7 @@ function fieldsAt(schema: z.core.$ZodType, path: Path): string[] | undefined {
 function unknownKind(path: Path): string {
   if (path.length === 1 && path[0] === 'workloads') return 'unknown workload';
   if (path.length === 1 && path[0] === 'calibration') return 'unknown calibration row';
+  if (path.length === 1 && path[0] === 'backendOptions') return 'unknown backend';
   return 'unknown field';
 }
 

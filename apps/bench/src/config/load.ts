@@ -68,6 +68,10 @@ export function validateConfig(
     const cycles = parsed.calibration[row];
     if (cycles !== undefined) calibration[row] = cycles;
   }
+  const backendOptions: Record<string, Record<string, unknown>> = {};
+  for (const [backend, options] of Object.entries(parsed.backendOptions)) {
+    if (options !== undefined) backendOptions[backend] = { ...options };
+  }
   return {
     seed: parsed.seed,
     machine: { ...parsed.machine },
@@ -75,6 +79,7 @@ export function validateConfig(
     workloads,
     kernel: { ...parsed.kernel },
     calibration,
+    backendOptions,
   };
 }
 

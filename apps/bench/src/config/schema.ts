@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { BenchRegistry } from '../bench-registry.ts';
 import { hasModel } from '../bench-registry.ts';
+import { backendOptionIssues } from './backend-options.ts';
 import { DEFAULT_KERNEL, DEFAULT_MACHINE } from './bench-config.ts';
 
 /** What the schema's parse returns, before normalisation (bench-config.ts). */
@@ -14,6 +15,7 @@ export interface ParsedConfig {
   workloads: Record<string, Record<string, unknown> | undefined>;
   kernel: { gmemInvalidation: boolean; flushOnZap: boolean; reachGuard: boolean };
   calibration: Record<string, number | undefined>;
+  backendOptions: Record<string, Record<string, unknown> | undefined>;
 }
 
 export type ConfigSchema = z.ZodType<ParsedConfig>;
@@ -75,6 +77,46 @@ function calibrationSchema(rows: readonly string[] | undefined) {
   return z.strictObject(shape).prefault({}).meta({ description });
 }
 
+/** A schema for a documented option, typed by its default (so editors complete and check it). */
+function optionSchema(defaultValue: unknown) {
+  const description = `Default: ${JSON.stringify(defaultValue)}.`;
+  switch (typeof defaultValue) {
+    case 'boolean':
+      return z.boolean().optional().meta({ description });
+    case 'number':
+      return z.number().optional().meta({ description });
+    case 'string':
+      return z.string().optional().meta({ description });
+    default:
+      return z.unknown().optional().meta({ description });
+  }
+}
+
+function backendOptionsSchema(registry: BenchRegistry, lenient: boolean) {
+  const description =
+    "Options for each backend's factory, by backend name; checked at load time by creating the backend once.";
+  if (lenient) {
+    return z.record(z.string(), z.record(z.string(), z.unknown())).prefault({}).meta({ description });
+  }
+  const catalog = registry.backends;
+  const shape: Record<string, z.ZodType<Record<string, unknown> | undefined>> = {};
+  for (const name of catalog.names()) {
+    const documented: Record<string, z.ZodType> = {};
+    for (const [option, value] of Object.entries(catalog.defaults(name)))
+      documented[option] = optionSchema(value);
+    shape[name] = z
+      .looseObject(documented)
+      .superRefine((options, ctx) => {
+        for (const issue of backendOptionIssues(catalog, name, options)) {
+          ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message, input: options });
+        }
+      })
+      .optional()
+      .meta({ description: `Options of the ${name} backend (its factory decides which it accepts).` });
+  }
+  return z.strictObject(shape).prefault({}).meta({ description });
+}
+
 /**
  * The config schema for a registry. With an empty registry (nothing wired in yet) names cannot be checked,
  * so they are only required to be strings; `run` then refuses to run anyway.
@@ -125,6 +167,7 @@ export function createConfigSchema(registry: BenchRegistry): ConfigSchema {
         .prefault({})
         .meta({ description: 'Which kernel behaviour to model.' }),
       calibration: calibrationSchema(registry.calibrationRows),
+      backendOptions: backendOptionsSchema(registry, lenient),
     })
     .meta({ title: 'khva-bench config', description: 'Workloads x backends to compare (khva-bench run).' });
 }

@@ -27,3 +27,16 @@ export function describeCalibration(calibration: Readonly<Record<string, number>
   const rows = Object.entries(calibration);
   return rows.length === 0 ? 'model defaults' : rows.map(([row, cycles]) => `${row}=${cycles}`).join(', ');
 }
+
+/** `none` or `memremap-strict {skipAbsent: true}; vmap {lazyMaxPagesOverride: 64}`. */
+export function describeBackendOptions(
+  backendOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+): string {
+  const parts = Object.entries(backendOptions).map(
+    ([backend, options]) =>
+      `${backend} {${Object.entries(options)
+        .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+        .join(', ')}}`,
+  );
+  return parts.length === 0 ? 'none' : parts.join('; ');
+}

@@ -2,7 +2,13 @@
 // per workload, bar charts of cost per op, IPIs and exposure, and the same tables as report.md.
 import { METRIC_COLUMNS, type MetricColumn, metricValue } from '../metrics.ts';
 import { bestIndices } from './best.ts';
-import { describeCalibration, describeKernel, describeMachine, describeParams } from './describe.ts';
+import {
+  describeBackendOptions,
+  describeCalibration,
+  describeKernel,
+  describeMachine,
+  describeParams,
+} from './describe.ts';
 import { escapeHtml } from './escape.ts';
 import { formatCompact, formatExact } from './format.ts';
 import { entriesOf, type Report, type ReportEntry } from './report.ts';
@@ -61,7 +67,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
 /** The charts each workload gets: metric key and title (the exposure chart also shows the foreign part). */
 const CHARTS = [
   { metric: 'cyclesPerOp', title: 'Cost per op', unit: 'modelled cycles per gpc access' },
-  { metric: 'ipis', title: 'IPIs', unit: 'inter-processor interrupts for TLB flushes' },
+  { metric: 'ipis', title: 'IPIs', unit: 'inter-processor interrupts (TLB shootdowns, vCPU kicks)' },
   { metric: 'exposurePageNs', title: 'Exposure', unit: 'page·ns', part: 'foreignExposurePageNs' },
 ] as const;
 
@@ -123,7 +129,7 @@ function howToRead(): string {
   return `<section class="card how"><h2>How to read this report</h2><ul>
 <li>Every number is <b>modelled</b>: what the kernel would pay or risk on this workload for this seed, not a measurement of this machine. The same config and seed always give the same numbers; the exact values are in <code>report.json</code>.</li>
 <li><b>Lower is better in every column and every chart.</b> The best value is green (ties are all green; nothing is marked when all backends are equal).</li>
-<li><b>Cost per op</b> is the modelled cycles per gpc access; <b>IPIs</b> are the interrupts other CPUs took for TLB flushes; <b>exposure</b> is how long guest pages stayed reachable from kernel mappings other than the VM's own vCPU threads (page·ns), the orange part being reachable from other processes' address spaces.</li>
+<li><b>Cost per op</b> is the modelled cycles per gpc access; <b>IPIs</b> are the interrupts other CPUs took, for TLB shootdowns and for kicks of a vCPU whose event took the slow path; <b>exposure</b> is how long guest pages stayed reachable from kernel mappings other than the VM's own vCPU threads (page·ns), the orange part being reachable from other processes' address spaces.</li>
 <li>Bars start at zero and share one scale per chart; large numbers are shortened (k = thousand, M = million, G = billion, T = 10^12); hover a bar or a cell for the exact value.</li>
 </ul></section>`;
 }
@@ -155,6 +161,7 @@ export function renderHtml(report: Report): string {
     ['Machine', describeMachine(config)],
     ['Kernel', describeKernel(config.kernel)],
     ['Calibration', describeCalibration(config.calibration)],
+    ['Backend options', describeBackendOptions(config.backendOptions)],
   ]
     .map(([k, v]) => `<li><b>${k}</b> ${escapeHtml(v ?? '')}</li>`)
     .join('');

@@ -2,7 +2,13 @@
 // column in bold (lower is better everywhere).
 import { METRIC_COLUMNS, type MetricColumn, metricValue } from '../metrics.ts';
 import { bestIndices } from './best.ts';
-import { describeCalibration, describeKernel, describeMachine, describeParams } from './describe.ts';
+import {
+  describeBackendOptions,
+  describeCalibration,
+  describeKernel,
+  describeMachine,
+  describeParams,
+} from './describe.ts';
 import { escapeMarkdownCell } from './escape.ts';
 import { formatCompact, formatExact } from './format.ts';
 import { entriesOf, type Report, type ReportEntry } from './report.ts';
@@ -50,6 +56,7 @@ export function renderMarkdown(report: Report): string {
     `- Machine: ${describeMachine(config)}`,
     `- Kernel: ${describeKernel(config.kernel)}`,
     `- Calibration: ${describeCalibration(config.calibration)}`,
+    `- Backend options: ${describeBackendOptions(config.backendOptions)}`,
     `- Backends: ${config.backends.join(', ')}`,
     '',
     'Lower is better in every column; the best value of each column is **bold**.',

@@ -72,6 +72,9 @@ function canonicalConfig(c: BenchConfig): BenchConfig {
     calibration: Object.fromEntries(
       Object.entries(c.calibration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     ),
+    backendOptions: Object.fromEntries(
+      Object.entries(c.backendOptions).map(([backend, options]) => [backend, { ...options }]),
+    ),
   };
 }
 

@@ -4,7 +4,7 @@
 import type { MetricColumn } from '../metrics.ts';
 import { METRIC_COLUMNS, metricValue } from '../metrics.ts';
 import { bestIndices } from './best.ts';
-import { describeKernel, describeMachine } from './describe.ts';
+import { describeBackendOptions, describeKernel, describeMachine } from './describe.ts';
 import { formatShort } from './format.ts';
 import { entriesOf, type Report } from './report.ts';
 
@@ -27,11 +27,16 @@ const COLUMNS: readonly MetricColumn[] = METRIC_COLUMNS.filter((c) => c.key in S
 
 const LEGEND =
   'cyc/op cycles per op · mapfail maps refused · wblock sent to the slow path · VA peak bytes · ' +
-  'exposure/foreign page·ns · stale ns stale-TLB time · UAF use-after-free windows';
+  'exposure/foreign page·ns · stale ns stale-TLB time · UAF use-after-free windows · UAF wr writes into a freed page';
 
 /** Plain text, no colours: it is also what a CI log shows. */
 export function renderTerminalTable(report: Report): string {
-  const out = [`${describeMachine(report.config)} · ${describeKernel(report.config.kernel)}`];
+  const { config } = report;
+  const options =
+    Object.keys(config.backendOptions).length === 0
+      ? ''
+      : ` · ${describeBackendOptions(config.backendOptions)}`;
+  const out = [`${describeMachine(config)} · ${describeKernel(config.kernel)}${options}`];
   for (const workload of Object.keys(report.config.workloads)) {
     const entries = entriesOf(report, workload);
     const best = COLUMNS.map((c) => bestIndices(entries.map((e) => metricValue(e, c))));

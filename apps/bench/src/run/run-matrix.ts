@@ -34,6 +34,10 @@ export async function runMatrix(
   const machine = Object.freeze({ ...config.machine });
   const kernel = Object.freeze({ ...config.kernel });
   const calibration = Object.freeze({ ...config.calibration });
+  const backendOptions = (backend: string) => {
+    const options = config.backendOptions[backend];
+    return options === undefined ? {} : { backendOptions: Object.freeze({ ...options }) };
+  };
   const runs: MatrixRun[] = [];
   progress.start(pairs.length);
   try {
@@ -48,6 +52,7 @@ export async function runMatrix(
         kernel,
         calibration,
         backend,
+        ...backendOptions(backend),
         onProgress(fraction) {
           const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
           if (f - reported < 0.001) return;

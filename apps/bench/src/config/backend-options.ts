@@ -1,0 +1,49 @@
+// `backendOptions`: per-backend factory options, checked at config-load time by creating each backend once
+// (BackendCatalog.checkOptions). The factory is the only judge of what it accepts; its TypeError becomes a
+// config issue at the option it names.
+import type { BackendCatalog } from '../backend-catalog.ts';
+
+export interface BackendOptionIssue {
+  /** Relative to `backendOptions.<backend>`: `[option]`, or `[]` when no single option is at fault. */
+  readonly path: readonly string[];
+  readonly message: string;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `memremap-strict: unknown option "x"; ...` -> `unknown option "x"; ...` (also `vmap.opt: ...` -> `...`). */
+function withoutPrefix(message: string, backend: string, option?: string): string {
+  const at = option === undefined ? '' : `(?:\\.${escapeRegExp(option)})?`;
+  return message.replace(new RegExp(`^${escapeRegExp(backend)}${at}: `), '');
+}
+
+/**
+ * What is wrong with `options` for `backend`, one issue per option the factory refuses on its own; when
+ * only the combination is refused, one issue for the whole object. Empty when the catalog cannot check.
+ */
+export function backendOptionIssues(
+  catalog: BackendCatalog,
+  backend: string,
+  options: Readonly<Record<string, unknown>>,
+): BackendOptionIssue[] {
+  const check = catalog.checkOptions;
+  if (check === undefined) return [];
+  const refusal = (opts: Readonly<Record<string, unknown>>): string | undefined => {
+    try {
+      check(backend, opts);
+      return undefined;
+    } catch (error) {
+      if (error instanceof TypeError) return error.message;
+      throw error;
+    }
+  };
+  const whole = refusal(options);
+  if (whole === undefined) return [];
+  const issues: BackendOptionIssue[] = [];
+  for (const [option, value] of Object.entries(options)) {
+    const message = refusal({ [option]: value });
+    if (message !== undefined)
+      issues.push({ path: [option], message: withoutPrefix(message, backend, option) });
+  }
+  return issues.length > 0 ? issues : [{ path: [], message: withoutPrefix(whole, backend) }];
+}
