@@ -99,7 +99,10 @@ export class EphmapBackend implements MappingBackend {
     unexpectedMapCalls: 0,
   };
 
-  constructor(readonly machine: Machine) {}
+  constructor(readonly machine: Machine) {
+    // Models mermap_mm_teardown(): the per-mm state goes with the mm.
+    machine.onMmTeardown((mm) => this.mms.delete(mm));
+  }
 
   /** mermap is set up for this mm (mermap_mm_prepare ran). */
   isPrepared(mm: Mm): boolean {

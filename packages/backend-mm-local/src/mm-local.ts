@@ -81,7 +81,13 @@ export class MmLocalBackend implements MappingBackend {
     mapFailures: 0,
   };
 
-  constructor(readonly machine: Machine) {}
+  constructor(readonly machine: Machine) {
+    // The mm-local region lives in the mm's own page tables: it goes when the mm goes.
+    machine.onMmTeardown((mm) => {
+      this.areas.get(mm)?.va.releaseAll();
+      this.areas.delete(mm);
+    });
+  }
 
   /** The mm-local area of an mm, created on first use (the region's page tables are per mm). */
   private areaOf(mm: Mm): MmArea {

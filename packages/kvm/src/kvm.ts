@@ -52,11 +52,11 @@ export class Kvm {
     return this.housekeeping;
   }
 
-  // Models VM teardown (the VMM's exit_mmap, then kvm_destroy_vm and the last fput of each
-  // guest_memfd): the VMM's memory is unmapped (anonymous pages freed), then the files are
-  // released (folios restored to the direct map and freed; a mapped file cannot be released, so
-  // this comes second), the mm torn down with its page tables. Caches must have been deactivated
-  // first, as vCPU teardown does. Unlike the kernel, runs as one step on a housekeeping kthread.
+  // Models VM teardown (the VMM's exit: exit_mm, then exit_files -> kvm_destroy_vm and the last
+  // fput of each guest_memfd): the VMM's memory is unmapped (anonymous pages freed) and its mm
+  // torn down with its page tables and TLB entries, then the files are released (folios restored
+  // to the direct map and freed). Caches must have been deactivated first, as vCPU teardown does.
+  // Unlike the kernel, runs as one step on a housekeeping kthread.
   destroyVm(vm: Vm): void {
     if (!vm.alive) return;
     if (vm.gpcList.size > 0) {
@@ -66,9 +66,11 @@ export class Kvm {
     for (const vma of [...vm.mm.vmas]) {
       runAlone(vm.munmap(t, vma.start, (vma.end - vma.start) / PAGE_SIZE));
     }
+    // The VMM exits: its mm goes first (exit_mm runs before exit_files), then the VM and its
+    // guest_memfd files are released with the last file reference.
+    this.machine.destroyMm(vm.mm);
     for (const f of vm.gmemFiles) runAlone(f.release(t));
     vm.memslots.slots.clear();
-    this.machine.destroyMm(vm.mm);
     vm.alive = false;
     this.vms.delete(vm.id);
   }

@@ -159,9 +159,17 @@ export class Machine {
     return mm;
   }
 
+  private readonly mmTeardown: Array<(mm: Mm) => void> = [];
+
+  /** Be told when an mm is torn down (state kept per mm, e.g. an mm-local VA allocator, dies with it). */
+  onMmTeardown(hook: (mm: Mm) => void): void {
+    this.mmTeardown.push(hook);
+  }
+
   /** Tear an mm down: its TLB entries, mm-local and user PTEs and page-table pages go. */
   destroyMm(mm: Mm): void {
     if (!mm.alive) return;
+    for (const hook of this.mmTeardown) hook(mm);
     for (const cpu of this.cpus) {
       for (const e of cpu.tlb.removeWhere((x) => x.asid === mm.id)) this.entryGone(e);
       if (cpu.loadedMm === mm) cpu.loadedMm = null;

@@ -28,6 +28,13 @@ export class VaRange {
     return this.inUse;
   }
 
+  /** The whole range goes at once (its owner died): every allocation is released. */
+  releaseAll(): void {
+    this.ledger?.addVaBytes(-this.inUse);
+    this.inUse = 0;
+    this.holes = [{ start: this.start, end: this.start + this.size }];
+  }
+
   alloc(bytes: number): Va {
     if (bytes <= 0 || bytes % PAGE_SIZE !== 0) throw new ModelUsageError(`${this.name}: bad size ${bytes}`);
     const i = this.holes.findIndex((h) => h.end - h.start >= bytes);
