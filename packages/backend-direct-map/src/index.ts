@@ -3,6 +3,7 @@ import type { ExecContext, Machine, Pfn, Va } from '@khva/memory-core';
 import {
   type BackendFactory,
   type BackendTraits,
+  checkBackendOptions,
   defineBackend,
   type MapContext,
   type MappingBackend,
@@ -74,7 +75,8 @@ export const directMapBackend: BackendFactory<DirectMapOptions> = defineBackend<
   summary: 'khva = page_address(pfn): free; oopses on a page removed from the direct map',
   traits: directMapTraits,
   defaults: {},
-  create(machine) {
+  create(machine, options) {
+    checkBackendOptions('direct-map', [], options);
     return new DirectMapBackend(machine);
   },
 });

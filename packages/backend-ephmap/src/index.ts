@@ -1,5 +1,5 @@
 import type { Machine } from '@khva/memory-core';
-import { type BackendFactory, defineBackend } from '@khva/pfncache';
+import { type BackendFactory, checkBackendOptions, defineBackend } from '@khva/pfncache';
 import { EphmapBackend, ephmapTraits } from './ephmap.ts';
 
 export {
@@ -25,9 +25,7 @@ export const ephmap: BackendFactory<EphmapOptions> = defineBackend<EphmapOptions
   traits: ephmapTraits,
   defaults: {},
   create(machine: Machine, options?: Partial<EphmapOptions>) {
-    const unknown = Object.keys(options ?? {});
-    if (unknown.length > 0)
-      throw new TypeError(`ephmap: unknown option "${unknown[0]}"; it takes no options`);
+    checkBackendOptions('ephmap', [], options);
     return new EphmapBackend(machine);
   },
 });

@@ -1,5 +1,5 @@
 import type { Machine } from '@khva/memory-core';
-import { type BackendFactory, type BackendTraits, defineBackend } from '@khva/pfncache';
+import { type BackendFactory, type BackendTraits, checkBackendOptions, defineBackend } from '@khva/pfncache';
 import { MemremapBackend, type MemremapRelaxedOptions, type MemremapStrictOptions } from './memremap.ts';
 
 export {
@@ -60,12 +60,8 @@ export const memremapRelaxed: BackendFactory<MemremapRelaxedOptions> = defineBac
 /** Options must be known keys with boolean values; anything else is a configuration error. */
 function booleanOptions<O extends object>(backend: string, defaults: O, options: Partial<O> | undefined): O {
   const out = { ...defaults };
+  checkBackendOptions(backend, Object.keys(defaults), options);
   for (const [key, value] of Object.entries(options ?? {})) {
-    if (!(key in defaults)) {
-      throw new TypeError(
-        `${backend}: unknown option "${key}"; known options: ${Object.keys(defaults).join(', ')}`,
-      );
-    }
     if (value === undefined) continue;
     if (typeof value !== 'boolean')
       throw new TypeError(`${backend}: option ${key} must be a boolean, got ${JSON.stringify(value)}`);

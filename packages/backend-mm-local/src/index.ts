@@ -1,5 +1,5 @@
 import type { Machine } from '@khva/memory-core';
-import { type BackendFactory, defineBackend } from '@khva/pfncache';
+import { type BackendFactory, checkBackendOptions, defineBackend } from '@khva/pfncache';
 import { MmLocalBackend, mmLocalTraits } from './mm-local.ts';
 
 export {
@@ -22,9 +22,7 @@ export const mmLocal: BackendFactory<MmLocalOptions> = defineBackend<MmLocalOpti
   traits: mmLocalTraits,
   defaults: {},
   create(machine: Machine, options?: Partial<MmLocalOptions>) {
-    const unknown = Object.keys(options ?? {});
-    if (unknown.length > 0)
-      throw new TypeError(`mm-local: unknown option "${unknown[0]}"; it takes no options`);
+    checkBackendOptions('mm-local', [], options);
     return new MmLocalBackend(machine);
   },
 });

@@ -1,5 +1,5 @@
 import type { Machine } from '@khva/memory-core';
-import { type BackendFactory, defineBackend } from '@khva/pfncache';
+import { type BackendFactory, checkBackendOptions, defineBackend } from '@khva/pfncache';
 import { RestoreBackend, restoreTraits } from './restore.ts';
 
 export { RestoreBackend, type RestoreStats, restoreTraits } from './restore.ts';
@@ -15,9 +15,7 @@ export const restore: BackendFactory<RestoreOptions> = defineBackend<RestoreOpti
   traits: restoreTraits,
   defaults: {},
   create(machine: Machine, options?: Partial<RestoreOptions>) {
-    const unknown = Object.keys(options ?? {});
-    if (unknown.length > 0)
-      throw new TypeError(`restore: unknown option "${unknown[0]}"; it takes no options`);
+    checkBackendOptions('restore', [], options);
     return new RestoreBackend(machine);
   },
 });

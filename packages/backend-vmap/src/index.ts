@@ -15,6 +15,7 @@ import {
 import {
   type BackendFactory,
   type BackendTraits,
+  checkBackendOptions,
   defineBackend,
   type MapContext,
   type MappingBackend,
@@ -198,6 +199,7 @@ export const vmapBackend: BackendFactory<VmapOptions> = defineBackend<VmapOption
   traits: vmapTraits,
   defaults: {},
   create(machine, options) {
+    checkBackendOptions('vmap', ['lazyMaxPagesOverride'], options);
     return new VmapBackend(machine, { ...options });
   },
 });

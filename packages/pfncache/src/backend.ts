@@ -81,6 +81,22 @@ export interface BackendFactory<O extends object = Record<string, unknown>> {
   create(machine: Machine, options?: Partial<O>): MappingBackend;
 }
 
+/**
+ * Refuse options a backend does not know, naming the option and the ones it takes: a typo in a
+ * configuration must not silently fall back to a default.
+ */
+export function checkBackendOptions(
+  backend: string,
+  known: readonly string[],
+  options: object | undefined,
+): void {
+  for (const key of Object.keys(options ?? {})) {
+    if (known.includes(key)) continue;
+    const allowed = known.length === 0 ? 'it takes no options' : `known options: ${known.join(', ')}`;
+    throw new TypeError(`${backend}: unknown option "${key}"; ${allowed}`);
+  }
+}
+
 /** Identity helper that keeps the options type of a factory. */
 export function defineBackend<O extends object>(factory: BackendFactory<O>): BackendFactory<O> {
   return factory;

@@ -4,6 +4,7 @@ export {
   type BackendFactory,
   type BackendKind,
   type BackendTraits,
+  checkBackendOptions,
   defineBackend,
   type MapContext,
   type MappingBackend,
