@@ -1,0 +1,297 @@
+import type { BackendRegistry, GfnToPfnCache } from '@khva/pfncache';
+import type { Scenario, ScenarioStep } from '@khva/pfncache/scenario';
+import fc from 'fast-check';
+import { buildCounterexample, type Counterexample } from './counterexample.ts';
+import { ScheduleRun, type StepEvent, threadOps, type Violation } from './world.ts';
+
+/**
+ * A fuzz case: ops, each on one thread of the fuzz world, and a schedule. At each step the
+ * enabled threads are ordered by the position of their current op in `ops`; schedule entry i
+ * picks among them (modulo their number); past the end of the schedule the first is taken. So
+ * an empty schedule runs the ops one after another in the order listed, and shrinking a
+ * schedule toward zeros shrinks it toward that sequential order.
+ */
+export interface FuzzCase {
+  readonly ops: readonly ScenarioStep[];
+  readonly schedule: readonly number[];
+}
+
+export const FUZZ_GMEM_HVA = 0x7e0000000000;
+export const FUZZ_ANON_HVA = 0x7f0000000000;
+export const FUZZ_ANON2_HVA = 0x7f1000000000;
+
+/** Backends that cannot serve a page absent from the direct map (their known finding, not the gpc's). */
+export const DIRECT_MAP_ONLY_BACKENDS: readonly string[] = ['direct-map', 'memremap-strict'];
+
+/**
+ * The fuzz world: one VM with a guest_memfd slot (gmem-only, no-direct-map unless the backend
+ * cannot take it), an anonymous slot that memslot changes move, a small anonymous slot that may
+ * be deleted; two vCPUs, a VMM thread, another process and a hard IRQ on vCPU 1's CPU.
+ */
+export function fuzzScenario(backend: string, ops: readonly ScenarioStep[], noDirectMap = true): Scenario {
+  return {
+    name: `fuzz (${backend})`,
+    machine: { cpus: 4 },
+    backend,
+    kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
+    vms: [
+      {
+        name: 'vm0',
+        memslots: [
+          {
+            slot: 0,
+            gfn: 0,
+            pages: 16,
+            backing: 'gmem',
+            flags: noDirectMap ? ['mmap', 'no-direct-map'] : ['mmap'],
+            hva: FUZZ_GMEM_HVA,
+            vmmMapped: false,
+          },
+          { slot: 1, gfn: 0x100, pages: 16, backing: 'anon', flags: [], hva: FUZZ_ANON_HVA },
+          { slot: 2, gfn: 0x300, pages: 4, backing: 'anon', flags: [], hva: FUZZ_ANON2_HVA },
+        ],
+        mappings: [],
+      },
+    ],
+    threads: [
+      { name: 'vcpu0', kind: 'vcpu', vm: 'vm0', cpu: 0 },
+      { name: 'vcpu1', kind: 'vcpu', vm: 'vm0', cpu: 1 },
+      { name: 'vmm', kind: 'host', vm: 'vm0', cpu: 2 },
+      { name: 'other', kind: 'process', cpu: 3 },
+      { name: 'irq1', kind: 'irq', cpu: 1 },
+    ],
+    steps: ops.length > 0 ? [...ops] : [{ thread: 'vcpu0', op: 'check', cache: 'pv', len: 8 }],
+  };
+}
+
+const caches = fc.constantFrom('pv', 'sh');
+const sleepers = fc.constantFrom('vcpu0', 'vcpu1', 'vmm');
+const anonHvas = fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1000, FUZZ_ANON2_HVA);
+
+/**
+ * One op over the gpc API or an invalidation source: activate (gpa in the gmem slot, the
+ * anonymous slot, where it moves to, or the deletable slot), activate by hva, check, refresh,
+ * deactivate, use from a vCPU, the VMM, another process or a hard IRQ, munmap, page migration,
+ * punch-hole, memslot move or delete, a vCPU moving to another CPU, a vmap/ephmap purge.
+ */
+export const fuzzOp: fc.Arbitrary<ScenarioStep> = fc.oneof(
+  fc.record({
+    thread: sleepers,
+    op: fc.constant('activate' as const),
+    cache: caches,
+    gpa: fc.constantFrom(0x1000, 0x2000, 0x100000, 0x101000, 0x200000, 0x300000),
+    len: fc.constant(8),
+  }),
+  fc.record({
+    thread: sleepers,
+    op: fc.constant('activate-hva' as const),
+    cache: caches,
+    hva: fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1040),
+    len: fc.constant(8),
+  }),
+  fc.record({
+    thread: sleepers,
+    op: fc.constantFrom('refresh' as const, 'deactivate' as const),
+    cache: caches,
+    len: fc.constant(8),
+  }),
+  fc.record({
+    thread: fc.constantFrom('vcpu0', 'vcpu1', 'vmm', 'irq1'),
+    op: fc.constant('check' as const),
+    cache: caches,
+    len: fc.constant(8),
+  }),
+  fc.record({
+    thread: fc.constantFrom('vcpu0', 'vcpu1', 'vmm', 'other', 'irq1'),
+    op: fc.constant('use' as const),
+    cache: caches,
+    len: fc.constant(8),
+  }),
+  fc.record({
+    thread: fc.constant('vmm'),
+    op: fc.constantFrom('munmap' as const, 'migrate-page' as const),
+    vm: fc.constant('vm0'),
+    hva: anonHvas,
+    pages: fc.constant(1),
+  }),
+  fc.record({
+    thread: fc.constant('vmm'),
+    op: fc.constant('punch-hole' as const),
+    vm: fc.constant('vm0'),
+    slot: fc.constant(0),
+    page: fc.constantFrom(1, 2),
+    pages: fc.constant(1),
+  }),
+  fc.record({
+    thread: fc.constant('vmm'),
+    op: fc.constant('set-memslot' as const),
+    vm: fc.constant('vm0'),
+    slot: fc.constant(1),
+    gfn: fc.constantFrom(0x100, 0x200),
+  }),
+  fc.record({
+    thread: fc.constant('vmm'),
+    op: fc.constant('set-memslot' as const),
+    vm: fc.constant('vm0'),
+    slot: fc.constant(2),
+    delete: fc.constant(true),
+  }),
+  fc.record({
+    thread: fc.constantFrom('vcpu0', 'vcpu1'),
+    op: fc.constant('run' as const),
+    cpu: fc.integer({ min: 0, max: 3 }),
+  }),
+  fc.record({ thread: sleepers, op: fc.constant('purge' as const) }),
+);
+
+/** Cases of up to maxOps ops and a schedule of up to 4 choices per op. */
+export function fuzzCase(maxOps = 8): fc.Arbitrary<FuzzCase> {
+  return fc.record({
+    ops: fc.array(fuzzOp, { minLength: 1, maxLength: maxOps }),
+    schedule: fc.array(fc.nat({ max: 7 }), { maxLength: maxOps * 4 }),
+  });
+}
+
+export interface FuzzRunOptions {
+  readonly registry: BackendRegistry;
+  readonly backend: string;
+  readonly gpcClass?: typeof GfnToPfnCache;
+  /** Put the guest_memfd slot out of the direct map (default: unless the backend is direct-map only). */
+  readonly noDirectMap?: boolean;
+  /** Scheduler steps before the case counts as a livelock (default 5000). */
+  readonly maxSteps?: number;
+  /** Names of checks not to report (known findings, while they are being fixed). */
+  readonly ignore?: readonly string[];
+}
+
+export interface FuzzRunResult {
+  readonly scenario: Scenario;
+  readonly events: readonly StepEvent[];
+  readonly violations: readonly Violation[];
+}
+
+/** Run one case on a fresh world, every check after every step; stops at the first violation. */
+export function runFuzzCase(c: FuzzCase, options: FuzzRunOptions, snapshots = true): FuzzRunResult {
+  const noDirectMap = options.noDirectMap ?? !DIRECT_MAP_ONLY_BACKENDS.includes(options.backend);
+  const scenario = fuzzScenario(options.backend, c.ops, noDirectMap);
+  const ops = threadOps(scenario);
+  // Global position of each thread's k-th op in the case.
+  const order = new Map<string, number[]>();
+  scenario.steps.forEach((s, i) => {
+    const list = order.get(s.thread) ?? [];
+    list.push(i);
+    order.set(s.thread, list);
+  });
+  const run = new ScheduleRun(
+    scenario,
+    ops,
+    {
+      registry: options.registry,
+      ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
+      ...(options.ignore ? { ignore: options.ignore } : {}),
+    },
+    false,
+    snapshots,
+  );
+  const maxSteps = options.maxSteps ?? 5000;
+  let violations: Violation[] = [];
+  for (let i = 0; violations.length === 0; i++) {
+    const enabled = run.enabled();
+    if (enabled.length === 0) {
+      violations = run.endCheck();
+      break;
+    }
+    if (i >= maxSteps) {
+      violations = [{ name: 'livelock', kind: 'deadlock', detail: `no end after ${maxSteps} steps` }];
+      break;
+    }
+    const rank = (t: string) => order.get(t)?.[run.position(t)] ?? Number.MAX_SAFE_INTEGER;
+    enabled.sort((a, b) => rank(a) - rank(b));
+    const pick = enabled[(c.schedule[i] ?? 0) % enabled.length]!;
+    const { event } = run.step(pick);
+    violations = run.check(event);
+  }
+  return { scenario, events: run.events, violations };
+}
+
+export interface FuzzOptions {
+  readonly registry: BackendRegistry;
+  /** Backends to fuzz (default: every one in the registry). */
+  readonly backends?: readonly string[];
+  readonly gpcClass?: typeof GfnToPfnCache;
+  /** Cases per backend (default 100). */
+  readonly numRuns?: number;
+  readonly seed?: number;
+  /** Ops per case at most (default 8). */
+  readonly maxOps?: number;
+  /** Names of checks not to report (known findings, while they are being fixed). */
+  readonly ignore?: readonly string[];
+}
+
+export interface FuzzReport {
+  readonly backend: string;
+  readonly numRuns: number;
+  readonly failed: boolean;
+  readonly wallMs: number;
+  /** Seed and path fast-check prints to replay the failure. */
+  readonly seed: number;
+  readonly path?: string;
+  /** The shrunk failing case, what it broke, and it as a replayable scenario. */
+  readonly failure?: {
+    readonly case: FuzzCase;
+    readonly shrinks: number;
+    readonly counterexample: Counterexample;
+  };
+}
+
+/** The property for one backend: no case breaks any check. */
+export function fuzzProperty(options: FuzzRunOptions, maxOps = 8): fc.IPropertyWithHooks<[FuzzCase]> {
+  return fc.property(fuzzCase(maxOps), (c) => {
+    const r = runFuzzCase(c, options, false);
+    if (r.violations.length > 0) {
+      const v = r.violations[0]!;
+      throw new Error(`${v.name}${v.cache ? ` (${v.cache})` : ''}: ${v.detail}`);
+    }
+  });
+}
+
+/** Fuzz each backend with fast-check (seeded); a failure comes back shrunk, as a scenario too. */
+export function fuzz(options: FuzzOptions): FuzzReport[] {
+  const backends = options.backends ?? options.registry.names();
+  const seed = options.seed ?? 1;
+  const numRuns = options.numRuns ?? 100;
+  return backends.map((backend) => {
+    const t0 = performance.now();
+    const runOptions: FuzzRunOptions = {
+      registry: options.registry,
+      backend,
+      ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
+      ...(options.ignore ? { ignore: options.ignore } : {}),
+    };
+    const details = fc.check(fuzzProperty(runOptions, options.maxOps), { seed, numRuns });
+    const wallMs = performance.now() - t0;
+    const found = details.counterexample?.[0];
+    if (!details.failed || !found) return { backend, numRuns: details.numRuns, failed: false, wallMs, seed };
+    const r = runFuzzCase(found, runOptions);
+    return {
+      backend,
+      numRuns: details.numRuns,
+      failed: true,
+      wallMs,
+      seed,
+      ...(details.counterexamplePath ? { path: details.counterexamplePath } : {}),
+      failure: {
+        case: found,
+        shrinks: details.numShrinks,
+        counterexample: buildCounterexample(
+          r.scenario,
+          threadOps(r.scenario),
+          r.events,
+          r.violations,
+          backend,
+          'fast-check',
+        ),
+      },
+    };
+  });
+}

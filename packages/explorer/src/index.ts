@@ -1,0 +1,33 @@
+export {
+  buildCounterexample,
+  type Counterexample,
+  formatTrace,
+  scenarioToYaml,
+  scheduleToSteps,
+} from './counterexample.ts';
+export { type ExploreOptions, type ExploreResult, explore, type Leaf, soloSteps } from './explore.ts';
+export { type ExploreFileOptions, type ExploreFileResult, exploreFile } from './file.ts';
+export { dependent, type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
+export {
+  DIRECT_MAP_ONLY_BACKENDS,
+  type FuzzCase,
+  type FuzzOptions,
+  type FuzzReport,
+  type FuzzRunOptions,
+  type FuzzRunResult,
+  fuzz,
+  fuzzCase,
+  fuzzOp,
+  fuzzProperty,
+  fuzzScenario,
+  runFuzzCase,
+} from './fuzz.ts';
+export {
+  type CacheState,
+  ScheduleRun,
+  type StepEvent,
+  type ThreadOps,
+  threadOps,
+  type Violation,
+  type WorldOptions,
+} from './world.ts';
