@@ -135,13 +135,18 @@ export class GuestMemfd {
     return { pfn, gen: this.machine.mem.get(pfn)?.gen ?? 0 };
   }
 
-  // Models kvm_gmem_free_folio(): restore the direct-map PTE (no flush), then free the page.
+  // Models truncation's filemap_remove_folio() -> kvm_gmem_free_folio(): direct-map PTE restored
+  // (no flush), folio out of the mapping, the page cache's reference dropped.
   private freeFolio(index: number): void {
     const pfn = this.folios.get(index);
     if (pfn === undefined) return;
     const m = this.machine;
     if (this.zapped.delete(index)) m.restoreToDirectMap(pfn);
     this.folios.delete(index);
+    // Out of the page cache the folio has no mapping any more (folio->mapping = NULL), so it is no
+    // longer flagged no-direct-map, even while someone still holds a reference to it.
+    const frame = m.mem.get(pfn);
+    if (frame) frame.noDirectMap = false;
     m.mem.putPage(pfn);
     m.ledger.charge('pageFree');
     this.vm.event(`gmem${this.id}: free index ${index} pfn ${pfn}`);

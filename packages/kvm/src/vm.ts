@@ -50,6 +50,8 @@ export interface InflightInvalidation {
   readonly source: 'mmu-notifier' | 'gmem' | 'attributes';
   /** The source invalidates caches (false for guest_memfd without kernel.gmemInvalidation). */
   readonly reachesGpc: boolean;
+  /** The caches have been walked for this range (at once for a source that never walks them). */
+  walked: boolean;
 }
 
 /** What a guest_memfd invalidation begin decided, handed to its end (bindings are stable between). */
@@ -278,10 +280,9 @@ export class Vm {
   // caches (before mmu_lock), then kvm_mmu_invalidate_begin if a memslot overlaps the range.
   *mmuNotifierInvalidateRangeStart(t: SimThread, start: Va, end: Va): ThreadBody<void> {
     this.activeInvalidateCount++;
-    this.inflight.push({ start, end, source: 'mmu-notifier', reachesGpc: true });
     this.machine.ledger.charge('mmuNotifierRange');
     this.event(`mmu-notifier start [${start.toString(16)}, ${end.toString(16)})`);
-    for (const c of [...this.gpcList]) yield* c.invalidateStart(t, start, end);
+    yield* this.walkCaches(t, 'mmu-notifier', [[start, end]], true);
     if (this.memslots.overlapsHva(start, end)) this.mmuInvalidateInProgress++;
   }
 
@@ -295,6 +296,23 @@ export class Vm {
     this.activeInvalidateCount--;
     this.dropInflight('mmu-notifier', start, end);
     this.event(`mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
+  }
+
+  // Models the gfn_to_pfn_cache_invalidate_start() call of each source: record the ranges as in
+  // flight, and (if this source reaches caches) walk the cache list for each.
+  private *walkCaches(
+    t: SimThread,
+    source: InflightInvalidation['source'],
+    ranges: ReadonlyArray<readonly [Va, Va]>,
+    reachesGpc: boolean,
+  ): ThreadBody<void> {
+    const entries = ranges.map(([start, end]) => ({ start, end, source, reachesGpc, walked: !reachesGpc }));
+    this.inflight.push(...entries);
+    if (!reachesGpc) return;
+    for (const entry of entries) {
+      for (const c of [...this.gpcList]) yield* c.invalidateStart(t, entry.start, entry.end);
+      entry.walked = true;
+    }
   }
 
   private dropInflight(source: InflightInvalidation['source'], start: Va, end: Va): void {
@@ -331,13 +349,8 @@ export class Vm {
     const ranges = this.gmemHvaRanges(file, first, end);
     const inv: GmemInvalidation = { file, first, end, ranges, counted: this.kernel.gmemInvalidation };
     this.event(`gmem${file.id}: invalidate begin [${first}, ${end})`);
-    for (const [s, e] of ranges) {
-      this.inflight.push({ start: s, end: e, source: 'gmem', reachesGpc: this.kernel.gmemInvalidation });
-    }
-    if (inv.counted) {
-      this.activeInvalidateCount++;
-      for (const [s, e] of ranges) for (const c of [...this.gpcList]) yield* c.invalidateStart(t, s, e);
-    }
+    if (inv.counted) this.activeInvalidateCount++;
+    yield* this.walkCaches(t, 'gmem', ranges, inv.counted);
     if (ranges.length > 0) this.mmuInvalidateInProgress++;
     return inv;
   }
@@ -509,18 +522,8 @@ export class Vm {
       const hva = this.memslots.gfnToHva(s, g);
       if (hva >= 0) ranges.push([hva, hva + PAGE_SIZE]);
     }
-    for (const [s, e] of ranges) {
-      this.inflight.push({
-        start: s,
-        end: e,
-        source: 'attributes',
-        reachesGpc: this.kernel.gmemInvalidation,
-      });
-    }
-    if (this.kernel.gmemInvalidation) {
-      this.activeInvalidateCount++;
-      for (const [s, e] of ranges) for (const c of [...this.gpcList]) yield* c.invalidateStart(t, s, e);
-    }
+    if (this.kernel.gmemInvalidation) this.activeInvalidateCount++;
+    yield* this.walkCaches(t, 'attributes', ranges, this.kernel.gmemInvalidation);
     if (ranges.length > 0) this.mmuInvalidateInProgress++;
     for (let g = gfn; g < gfn + pages; g++) {
       if (toPrivate) this.privateGfns.add(g);
