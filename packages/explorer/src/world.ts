@@ -124,9 +124,6 @@ export class ScheduleRun {
   private readonly vmMms: Set<Mm>;
   private uafSeen: number;
   private oopsSeen: number;
-  /** Per cache, the in-flight invalidations (vm.inflight entries) whose hook ran to its end on it. */
-  private readonly hooked = new Map<string, WeakSet<object>>();
-  private readonly wrapped = new WeakSet<GfnToPfnCache>();
   private readonly ignore: ReadonlySet<string>;
 
   /**
@@ -162,22 +159,6 @@ export class ScheduleRun {
     this.oopsSeen = m.oopses.length;
     this.ignore = new Set(options.ignore ?? []);
     this.rec = footprints ? new Recorder() : null;
-  }
-
-  // Watch each cache's invalidation hook (gfn_to_pfn_cache_invalidate_start) run to its end, so
-  // that a cache still valid while the hook waits for its lock is not taken for a broken rule.
-  private watchHooks(): void {
-    for (const g of this.world.caches.values()) {
-      if (this.wrapped.has(g)) continue;
-      this.wrapped.add(g);
-      const hook = g.invalidateStart.bind(g);
-      const done = new WeakSet<object>();
-      this.hooked.set(g.name, done);
-      g.invalidateStart = function* (t, start, end) {
-        yield* hook(t, start, end);
-        for (const r of g.vm.inflight) if (r.start === start && r.end === end) done.add(r);
-      };
-    }
   }
 
   /** Threads that can take a step now (in scenario order): runnable, or idle with ops left. */
@@ -248,7 +229,6 @@ export class ScheduleRun {
     }
     const footprint = rec ? rec.end() : null;
     this.inst?.refresh();
-    this.watchHooks();
     const op = s.ops[s.opIndex]!;
     const finished = s.t.done || error !== undefined;
     const y = finished ? null : s.t.lastYield;
@@ -276,7 +256,6 @@ export class ScheduleRun {
       out.push({ name: 'model-error', kind: 'error', detail: `${event.thread} ${event.op}: ${event.error}` });
     }
     for (const v of checkInvariants(this.world.caches.values())) {
-      if (v.invariant === 'not-valid-during-invalidation' && this.hookPending(v.cache)) continue;
       out.push({ name: v.invariant, kind: 'invariant', cache: v.cache, detail: v.detail });
     }
     const m = this.world.kvm.machine;
@@ -304,21 +283,6 @@ export class ScheduleRun {
     }
     this.oopsSeen = m.oopses.length;
     return this.ignore.size > 0 ? out.filter((v) => !this.ignore.has(v.name)) : out;
-  }
-
-  /**
-   * Invariant 10 of the spec holds once gfn_to_pfn_cache_invalidate_start() has returned: until
-   * then (its walk is waiting for the cache's lock, held by a reader that checked the cache
-   * valid) the cache may still be valid. `not-valid-during-invalidation` of @khva/pfncache checks
-   * every range in flight from the moment the invalidation starts; this keeps its report only
-   * when some covering range has passed this cache's hook, or never calls it (RFC v1 guest_memfd).
-   */
-  private hookPending(cache: string): boolean {
-    const g = this.world.caches.get(cache);
-    const done = this.hooked.get(cache);
-    if (!g || !done) return false;
-    const covering = g.vm.inflight.filter((r) => g.uhva >= r.start && g.uhva < r.end);
-    return covering.length > 0 && covering.every((r) => r.reachesGpc && !done.has(r));
   }
 
   /** Checks when no thread can run: a deadlock, or (all done) the mapping balance. */
