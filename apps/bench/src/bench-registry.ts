@@ -1,5 +1,6 @@
 // Everything the CLI needs from the model, injected as one value (the shipped one is built in registry.ts).
 import type { BackendCatalog } from './backend-catalog.ts';
+import type { ExploreRunner } from './explore.ts';
 import type { ScenarioRunner } from './scenario.ts';
 import type { WorkloadRegistry } from './workload-registry.ts';
 
@@ -10,6 +11,8 @@ export interface BenchRegistry {
   readonly calibrationRows?: readonly string[];
   /** Runs `khva-bench scenario FILE`; absent: the command says the runner is not wired in. */
   readonly runScenarioFile?: ScenarioRunner;
+  /** Runs `khva-bench explore FILE`; absent: the command says the explorer is not wired in. */
+  readonly exploreFile?: ExploreRunner;
 }
 
 /** True when the build has something to run. */

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BenchRegistry } from './bench-registry.ts';
+import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
 import { scenarioCommand } from './commands/scenario.ts';
@@ -104,6 +105,37 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
         ),
       );
     });
+
+  program
+    .command('explore')
+    .description(
+      "explore every interleaving of a scenario's threads, check the invariants after each step; exit 1 with the shortest counterexample",
+    )
+    .argument('<file>', 'scenario file (YAML or JSON)')
+    .option('--backend <name>', "override the scenario's backend")
+    .option('--max-schedules <n>', 'schedule budget (default 20000)', (v: string) => Number(v))
+    .option('--no-reduction', 'explore every interleaving, without partial-order reduction')
+    .option('--out <dir>', 'where to write the counterexample (default: next to the scenario)')
+    .action(
+      async (
+        file: string,
+        flags: { backend?: string; maxSchedules?: number; reduction?: boolean; out?: string },
+      ) => {
+        setExitCode(
+          await exploreCommand(
+            file,
+            {
+              ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
+              ...(flags.maxSchedules !== undefined ? { maxSchedules: flags.maxSchedules } : {}),
+              ...(flags.reduction === false ? { reduction: false } : {}),
+              ...(flags.out !== undefined ? { outDir: flags.out } : {}),
+            },
+            registry,
+            io,
+          ),
+        );
+      },
+    );
 
   program
     .command('list')

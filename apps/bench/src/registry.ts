@@ -2,6 +2,7 @@
 // @khva/workloads, backends from @khva/backends (by the names configuration uses), the cost
 // table's row names from @khva/memory-core, and the scenario runner from @khva/pfncache.
 import { builtinBackends, createDefaultRegistry } from '@khva/backends';
+import { exploreFile } from '@khva/explorer';
 import { defaultCalibration, Machine, ModelUsageError } from '@khva/memory-core';
 import { runScenarioFile } from '@khva/pfncache/scenario';
 import { builtinWorkloads } from '@khva/workloads';
@@ -36,4 +37,5 @@ export const defaultRegistry: BenchRegistry = {
   calibrationRows: Object.keys(defaultCalibration.rows),
   runScenarioFile: (path, { backend }) =>
     runScenarioFile(path, { registry: backendRegistry, ...(backend !== undefined ? { backend } : {}) }),
+  exploreFile: (path, options) => exploreFile(path, { registry: backendRegistry, ...options }),
 };

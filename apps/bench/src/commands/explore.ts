@@ -1,0 +1,70 @@
+// `khva-bench explore FILE [--backend NAME] [--max-schedules N] [--no-reduction] [--out DIR]`:
+// runs the scenario's threads under every interleaving (within the budget), checks the gpc's
+// invariants after every step, and writes the shortest counterexample as a replayable scenario.
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { BenchRegistry } from '../bench-registry.ts';
+import { formatIssue } from '../config/config-error.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import type { ExploreOptions } from '../explore.ts';
+import type { CliIo } from '../io.ts';
+
+export async function exploreCommand(
+  file: string,
+  options: ExploreOptions,
+  registry: BenchRegistry,
+  io: CliIo,
+): Promise<number> {
+  const explorer = registry.exploreFile;
+  if (explorer === undefined) {
+    io.stderr.write('khva-bench: this build has no explorer wired in (apps/bench/src/registry.ts)\n');
+    return EXIT_FAILURE;
+  }
+  const known = registry.backends.names();
+  if (options.backend !== undefined && !known.includes(options.backend)) {
+    const issue = { path: '--backend', message: `unknown backend "${options.backend}"`, allowed: known };
+    io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
+    return EXIT_USAGE;
+  }
+  if (
+    options.maxSchedules !== undefined &&
+    !(Number.isInteger(options.maxSchedules) && options.maxSchedules > 0)
+  ) {
+    io.stderr.write('khva-bench: --max-schedules: must be a positive integer\n');
+    return EXIT_USAGE;
+  }
+  const path = resolve(io.cwd, file);
+  try {
+    await access(path);
+  } catch {
+    io.stderr.write(`khva-bench: cannot read scenario file ${file}\n`);
+    return EXIT_USAGE;
+  }
+  let summary: ReturnType<NonNullable<BenchRegistry['exploreFile']>>;
+  try {
+    summary = explorer(path, {
+      ...options,
+      ...(options.outDir !== undefined ? { outDir: resolve(io.cwd, options.outDir) } : {}),
+    });
+  } catch (error) {
+    io.stderr.write(
+      `khva-bench: cannot explore ${file}: ${error instanceof Error ? error.message : error}\n`,
+    );
+    return EXIT_USAGE;
+  }
+  const scope = summary.exhaustive ? 'all schedules' : 'schedule budget exhausted';
+  io.stdout.write(
+    `${file} on ${summary.backend}: ${summary.explored} schedules explored, ${summary.pruned} pruned, ${Math.round(summary.wallMs)} ms (${scope})\n`,
+  );
+  const cx = summary.counterexample;
+  if (cx === undefined) {
+    io.stdout.write('no invariant broken\n');
+    return EXIT_OK;
+  }
+  io.stdout.write(
+    `counterexample: ${cx.violations.join(', ')} after ${cx.schedulerSteps} scheduler steps (${cx.scenarioSteps} scenario steps)\n`,
+  );
+  io.stdout.write(cx.trace.endsWith('\n') ? cx.trace : `${cx.trace}\n`);
+  io.stdout.write(`replay: khva-bench scenario ${cx.path}\ntrace: ${cx.tracePath}\n`);
+  return EXIT_FAILURE;
+}
