@@ -81,6 +81,8 @@ export class Vm {
   mmuInvalidateInProgress = 0;
   /** mn_active_invalidate_count (active_invalidate_count after the RFC v2/v3 rename). */
   activeInvalidateCount = 0;
+  /** Memslot sets published while an mmu-notifier invalidation was active (invariant 12: never). */
+  publishedDuringInvalidation = 0;
   /** Threads inside a kvm->srcu read section. */
   srcuReaders = 0;
   readonly gpcList = new Set<InvalidationSubscriber>();
@@ -264,6 +266,7 @@ export class Vm {
       yield { kind: 'blocked', label: 'memslot-swap-wait', until: () => this.activeInvalidateCount === 0 };
     }
     const gen = this.memslots.generation;
+    if (this.activeInvalidateCount > 0) this.publishedDuringInvalidation++;
     publish();
     this.memslots.generation = gen + GEN_UPDATE_IN_PROGRESS;
     this.machine.ledger.charge('memslotUpdate');

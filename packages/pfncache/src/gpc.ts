@@ -67,6 +67,12 @@ export interface GpcViolations {
   doubleUnmaps: number;
   unmapUnderSpinlock: number;
   validInUnlockedWindow: number;
+  /** refresh_lock taken by a thread holding gpc->lock (invariant 16). */
+  lockOrder: number;
+  /** An -EINVAL for bad input that changed the cache (invariant 13). */
+  einvalSideEffects: number;
+  /** An -EFAULT refresh that left a pfn, a khva, valid or a mapping behind (invariant 14). */
+  failureEpilogue: number;
 }
 
 /**
@@ -96,7 +102,18 @@ export class GfnToPfnCache {
     uses: 0,
     wouldBlock: 0,
   };
-  readonly violations: GpcViolations = { doubleUnmaps: 0, unmapUnderSpinlock: 0, validInUnlockedWindow: 0 };
+  readonly violations: GpcViolations = {
+    doubleUnmaps: 0,
+    unmapUnderSpinlock: 0,
+    validInUnlockedWindow: 0,
+    lockOrder: 0,
+    einvalSideEffects: 0,
+    failureEpilogue: 0,
+  };
+  /** Page references taken by translation and not dropped yet (invariant 15: none at rest). */
+  heldRefs = 0;
+  /** What each reader saw when its check passed under the read lock (invariant 7). */
+  readonly readerViews = new Map<SimThread, { readonly pfn: Pfn; readonly khva: Va }>();
   readonly live: LiveMapping[] = [];
   /** Identity of the page's content when the cache took its pfn (the model's, not the kernel's). */
   pfnIdent: string | null = null;
@@ -165,6 +182,7 @@ export class GfnToPfnCache {
 
   private *activateCommon(t: SimThread, gpa: number, uhva: Va, len: number): ThreadBody<GpcResult> {
     if (!GfnToPfnCache.isValidLen(gpa, uhva, len)) return 'EINVAL';
+    this.checkLockOrder(t);
     yield* this.refreshLock.lock(t);
     try {
       if (!this.active) {
@@ -186,11 +204,15 @@ export class GfnToPfnCache {
   // Models kvm_gpc_refresh(): may sleep; -EINVAL for a length crossing the page (before any
   // state changes); hva caches pass their uhva, gpa caches let the uhva be recomputed.
   *refresh(t: SimThread, len: number): ThreadBody<GpcResult> {
+    this.checkLockOrder(t);
     yield* this.refreshLock.lock(t);
     try {
       if (!GfnToPfnCache.isValidLen(this.gpa, this.uhva, len)) return 'EINVAL';
       const uhva = this.gpa === INVALID_GPA ? this.uhva : KVM_HVA_ERR_BAD;
-      return yield* this.refreshLocked(t, this.gpa, uhva);
+      const before = this.fields();
+      const r = yield* this.refreshLocked(t, this.gpa, uhva);
+      if (r === 'EINVAL' && this.fields() !== before) this.violations.einvalSideEffects++;
+      return r;
     } finally {
       this.refreshLock.unlock(t);
     }
@@ -255,7 +277,32 @@ export class GfnToPfnCache {
     const unmapOld = oldPfn !== this.pfn;
     this.lock.writeUnlock(t);
     if (unmapOld) this.gpcUnmap(t, oldPfn, oldKhva);
+    if (
+      ret === 'EFAULT' &&
+      (this.valid || this.pfn !== KVM_PFN_ERR_FAULT || this.khva !== NULL_KHVA || this.live.length > 0)
+    ) {
+      this.violations.failureEpilogue++;
+    }
     return ret;
+  }
+
+  /** The fields refresh may write, as one comparable value. */
+  private fields(): string {
+    return [
+      this.gpa,
+      this.uhva,
+      this.generation,
+      this.memslot?.id,
+      this.pfn,
+      this.khva,
+      this.active,
+      this.valid,
+    ].join();
+  }
+
+  /** Lock order: refresh_lock is never taken while holding gpc->lock (it would sleep under a spinlock). */
+  private checkLockOrder(t: SimThread): void {
+    if (this.lock.writer === t || this.lock.readers.has(t)) this.violations.lockOrder++;
   }
 
   // Models hva_to_pfn_retry() as the seed series renames it (gpc_to_pfn_retry): mark invalid,
@@ -276,7 +323,7 @@ export class GfnToPfnCache {
       if (!first) {
         this.counters.retries++;
         if (newKhva !== oldKhva) this.gpcUnmap(t, newPfn, newKhva);
-        vm.releasePage(newPfn);
+        this.releaseRef(newPfn);
         // Spinning with cond_resched() while an invalidation is active: wait for it instead.
         if (vm.activeInvalidateCount > 0) {
           yield {
@@ -297,6 +344,7 @@ export class GfnToPfnCache {
         return 'EFAULT';
       }
       newPfn = got;
+      this.heldRefs++;
       if (newPfn === this.pfn) {
         newKhva = oldKhva;
       } else if (this.perAccess) {
@@ -306,7 +354,7 @@ export class GfnToPfnCache {
       } else {
         const mapped = this.gpcMap(t, newPfn);
         if (mapped === NULL_KHVA) {
-          vm.releasePage(newPfn);
+          this.releaseRef(newPfn);
           this.inUnlockedWindow = false;
           yield* this.lock.writeLock(t);
           return 'EFAULT';
@@ -326,8 +374,15 @@ export class GfnToPfnCache {
     this.pfn = newPfn;
     this.pfnIdent = vm.machine.mem.get(newPfn)?.ident ?? null;
     this.khva = newKhva === NULL_KHVA ? NULL_KHVA : newKhva + offsetInPage(this.uhva);
-    vm.releasePage(newPfn);
+    // The reference translation took goes: from now on invalidation, not a pin, keeps it right.
+    this.releaseRef(newPfn);
     return 0;
+  }
+
+  // Models kvm_release_page_clean()/_unused() on the page translation returned.
+  private releaseRef(pfn: Pfn): void {
+    this.vm.releasePage(pfn);
+    this.heldRefs--;
   }
 
   // Models mmu_notifier_retry_cache(): any invalidation active anywhere in the VM, or the
@@ -381,6 +436,7 @@ export class GfnToPfnCache {
   // Models kvm_gpc_deactivate(): inactive and invalid under the write lock, off the list, then
   // the old mapping unmapped with only refresh_lock held.
   *deactivate(t: SimThread): ThreadBody<void> {
+    this.checkLockOrder(t);
     yield* this.refreshLock.lock(t);
     try {
       if (!this.active) return;

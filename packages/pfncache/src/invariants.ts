@@ -164,6 +164,69 @@ export const invariants: readonly Invariant[] = [
     },
   },
   {
+    name: 'reader-safety',
+    spec: '7',
+    description:
+      'while a reader holds the read lock after a passing check, pfn and khva stay and the mapping is not unmapped',
+    atRest: false,
+    check: (g) => {
+      for (const [t, view] of g.readerViews) {
+        if (!g.lock.readers.has(t)) continue;
+        if (g.pfn !== view.pfn || g.khva !== view.khva)
+          return `${t.name} saw pfn ${view.pfn}, cache now has ${g.pfn}`;
+        if (view.khva !== NULL_KHVA && !g.live.some((m) => m.khva === pageAlignDown(view.khva))) {
+          return `${t.name} is using a khva that was unmapped`;
+        }
+      }
+      return null;
+    },
+  },
+  {
+    name: 'memslots-not-published-during-invalidation',
+    spec: '12',
+    description: 'new memslots are never published while an mmu-notifier invalidation is active',
+    atRest: false,
+    check: (g) =>
+      g.vm.publishedDuringInvalidation > 0
+        ? `${g.vm.publishedDuringInvalidation} memslot swap(s) during an invalidation`
+        : null,
+  },
+  {
+    name: 'einval-without-side-effects',
+    spec: '13',
+    description: 'an -EINVAL for bad arguments leaves the cache as it was',
+    atRest: false,
+    check: (g) =>
+      g.violations.einvalSideEffects > 0
+        ? `${g.violations.einvalSideEffects} -EINVAL(s) changed the cache`
+        : null,
+  },
+  {
+    name: 'failure-epilogue',
+    spec: '14',
+    description: 'an -EFAULT refresh leaves the cache invalid with no pfn, no khva and its mapping unmapped',
+    atRest: false,
+    check: (g) =>
+      g.violations.failureEpilogue > 0
+        ? `${g.violations.failureEpilogue} failed refresh(es) left state behind`
+        : null,
+  },
+  {
+    name: 'no-page-reference-held',
+    spec: '15',
+    description: 'at rest the cache holds no page reference: invalidation, not a pin, keeps it correct',
+    atRest: true,
+    check: (g) => (g.heldRefs !== 0 ? `${g.heldRefs} page reference(s) held` : null),
+  },
+  {
+    name: 'lock-order',
+    spec: '16',
+    description: 'refresh_lock is never taken while holding gpc->lock',
+    atRest: false,
+    check: (g) =>
+      g.violations.lockOrder > 0 ? `${g.violations.lockOrder} refresh_lock taken under gpc->lock` : null,
+  },
+  {
     name: 'valid-khva-translates',
     spec: 'model',
     description: "a valid cache's khva translates to its pfn from every CPU the backend promises",

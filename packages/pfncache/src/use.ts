@@ -50,8 +50,10 @@ export function* gpcUse(t: SimThread, gpc: GfnToPfnCache, req: UseRequest): Thre
       verdict = gpc.checkVerdict(req.len, t.ctx);
     }
     // Other CPUs keep running while this one holds the read lock.
+    gpc.readerViews.set(t, { pfn: gpc.pfn, khva: gpc.khva });
     yield { kind: 'preempt', label: 'holding-read-lock' };
     const access = gpc.access(t.ctx, req.offset ?? 0, req.bytes ?? req.len, req.op, req.data);
+    gpc.readerViews.delete(t);
     gpc.lock.readUnlock(t);
     if (!access.ok && access.kind === 'cannot') {
       gpc.counters.wouldBlock++;
