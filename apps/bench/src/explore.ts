@@ -1,29 +1,8 @@
 // The interleaving explorer the model provides (from @khva/explorer): `khva-bench explore FILE`.
+import type { ExploreFileOptions, ExploreFileResult } from '@khva/explorer';
 
-export interface ExploreSummary {
-  readonly file: string;
-  readonly backend: string;
-  readonly explored: number;
-  readonly pruned: number;
-  readonly wallMs: number;
-  /** Every schedule within the depth bound was explored (the budget did not run out). */
-  readonly exhaustive: boolean;
-  readonly counterexample?: {
-    readonly path: string;
-    readonly tracePath: string;
-    readonly schedulerSteps: number;
-    readonly scenarioSteps: number;
-    readonly violations: readonly string[];
-    readonly trace: string;
-  };
-}
-
-export interface ExploreOptions {
-  readonly backend?: string;
-  readonly maxSchedules?: number;
-  readonly reduction?: boolean;
-  readonly outDir?: string;
-}
+/** What the command passes on: everything but the backend registry, which the wiring supplies. */
+export type ExploreOptions = Omit<ExploreFileOptions, 'registry'>;
 
 /** Explores the schedules of a scenario file; throws for a file that cannot be run. */
-export type ExploreRunner = (path: string, options: ExploreOptions) => ExploreSummary;
+export type ExploreRunner = (path: string, options: ExploreOptions) => ExploreFileResult;

@@ -107,21 +107,21 @@ export class GuestMemfd {
     return pfn;
   }
 
+  /** -EINVAL for a page range that is not inside the file. */
+  private checkRange(what: string, index: number, pages: number): ErrnoResult | null {
+    const ok = Number.isInteger(index) && Number.isInteger(pages) && pages >= 1 && index >= 0;
+    if (ok && index + pages <= this.sizePages) return null;
+    return {
+      errno: 'EINVAL',
+      reason: `${what} [${index}, ${index + pages}) outside the file of ${this.sizePages} pages`,
+    };
+  }
+
   // Models kvm_gmem_allocate() (fallocate without PUNCH_HOLE): folios are allocated but not handed
   // out, so even with NO_DIRECT_MAP they stay in the direct map until first use.
   allocate(index: number, pages: number): ErrnoResult | 0 {
-    if (
-      !Number.isInteger(index) ||
-      !Number.isInteger(pages) ||
-      pages < 1 ||
-      index < 0 ||
-      index + pages > this.sizePages
-    ) {
-      return {
-        errno: 'EINVAL',
-        reason: `fallocate [${index}, ${index + pages}) outside the file of ${this.sizePages} pages`,
-      };
-    }
+    const bad = this.checkRange('fallocate', index, pages);
+    if (bad) return bad;
     if (this.released) return { errno: 'EFAULT', reason: `guest_memfd ${this.id} is released` };
     for (let i = index; i < index + pages; i++) this.grabFolio(i);
     return 0;
@@ -155,18 +155,8 @@ export class GuestMemfd {
   // Models kvm_gmem_punch_hole(): invalidate begin, truncate (which unmaps the VMM's mappings of
   // the range through the mmu notifier, then frees the folios), invalidate end.
   *punchHole(t: SimThread, index: number, pages: number): ThreadBody<ErrnoResult | 0> {
-    if (
-      !Number.isInteger(index) ||
-      !Number.isInteger(pages) ||
-      pages < 1 ||
-      index < 0 ||
-      index + pages > this.sizePages
-    ) {
-      return {
-        errno: 'EINVAL',
-        reason: `punch-hole [${index}, ${index + pages}) outside the file of ${this.sizePages} pages`,
-      };
-    }
+    const bad = this.checkRange('punch-hole', index, pages);
+    if (bad) return bad;
     const inv = yield* this.vm.gmemInvalidateBegin(t, this, index, index + pages);
     yield { kind: 'preempt', label: 'gmem-invalidate-begun' };
     yield* this.unmapUserRange(t, index, index + pages);

@@ -56,6 +56,20 @@ export interface GpcCounters {
   wouldBlock: number;
 }
 
+/** A fresh set of counters (all zero). */
+export function zeroGpcCounters(): GpcCounters {
+  return {
+    mapCalls: 0,
+    unmapCalls: 0,
+    mapFailures: 0,
+    refreshes: 0,
+    retries: 0,
+    warnings: 0,
+    uses: 0,
+    wouldBlock: 0,
+  };
+}
+
 /** A mapping the cache made and has not unmapped yet. */
 interface LiveMapping {
   readonly khva: Va;
@@ -92,16 +106,7 @@ export class GfnToPfnCache {
   valid = false;
   readonly lock: RwLock;
   readonly refreshLock: Mutex;
-  readonly counters: GpcCounters = {
-    mapCalls: 0,
-    unmapCalls: 0,
-    mapFailures: 0,
-    refreshes: 0,
-    retries: 0,
-    warnings: 0,
-    uses: 0,
-    wouldBlock: 0,
-  };
+  readonly counters: GpcCounters = zeroGpcCounters();
   readonly violations: GpcViolations = {
     doubleUnmaps: 0,
     unmapUnderSpinlock: 0,

@@ -18,6 +18,7 @@ export {
   type GpcViolations,
   KVM_PFN_ERR_FAULT,
   NULL_KHVA,
+  zeroGpcCounters,
 } from './gpc.ts';
 export {
   checkInvariants,

@@ -7,6 +7,7 @@ import {
   gpcUse,
   type MappingBackend,
   type UseOutcome,
+  zeroGpcCounters,
 } from '@khva/pfncache';
 import type { CostMetrics, SafetyMetrics, WorkloadResult, WorkloadRunContext } from './contract.ts';
 
@@ -46,16 +47,7 @@ export class Harness {
   readonly prng: Prng;
   /** Live caches, each with the thread that owns it. */
   readonly caches = new Map<GfnToPfnCache, SimThread>();
-  private readonly retired: GpcCounters = {
-    mapCalls: 0,
-    unmapCalls: 0,
-    mapFailures: 0,
-    refreshes: 0,
-    retries: 0,
-    warnings: 0,
-    uses: 0,
-    wouldBlock: 0,
-  };
+  private readonly retired: GpcCounters = zeroGpcCounters();
   /** gpc accesses attempted. */
   ops = 0;
   /** Events that the fast path could not deliver and a slow path did later. */

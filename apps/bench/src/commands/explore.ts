@@ -1,13 +1,13 @@
 // `khva-bench explore FILE [--backend NAME] [--max-schedules N] [--no-reduction] [--out DIR]`:
 // runs the scenario's threads under every interleaving (within the budget), checks the gpc's
 // invariants after every step, and writes the shortest counterexample as a replayable scenario.
-import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { ExploreFileResult } from '@khva/explorer';
 import type { BenchRegistry } from '../bench-registry.ts';
-import { formatIssue } from '../config/config-error.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { ExploreOptions } from '../explore.ts';
 import type { CliIo } from '../io.ts';
+import { checkScenarioArgs } from './scenario-file.ts';
 
 export async function exploreCommand(
   file: string,
@@ -20,12 +20,6 @@ export async function exploreCommand(
     io.stderr.write('khva-bench: this build has no explorer wired in (apps/bench/src/registry.ts)\n');
     return EXIT_FAILURE;
   }
-  const known = registry.backends.names();
-  if (options.backend !== undefined && !known.includes(options.backend)) {
-    const issue = { path: '--backend', message: `unknown backend "${options.backend}"`, allowed: known };
-    io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
-    return EXIT_USAGE;
-  }
   if (
     options.maxSchedules !== undefined &&
     !(Number.isInteger(options.maxSchedules) && options.maxSchedules > 0)
@@ -33,14 +27,9 @@ export async function exploreCommand(
     io.stderr.write('khva-bench: --max-schedules: must be a positive integer\n');
     return EXIT_USAGE;
   }
-  const path = resolve(io.cwd, file);
-  try {
-    await access(path);
-  } catch {
-    io.stderr.write(`khva-bench: cannot read scenario file ${file}\n`);
-    return EXIT_USAGE;
-  }
-  let summary: ReturnType<NonNullable<BenchRegistry['exploreFile']>>;
+  const path = await checkScenarioArgs(file, options.backend, registry, io);
+  if (path === null) return EXIT_USAGE;
+  let summary: ExploreFileResult;
   try {
     summary = explorer(path, {
       ...options,

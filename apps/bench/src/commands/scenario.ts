@@ -1,12 +1,10 @@
 // `khva-bench scenario FILE [--backend NAME]`: runs a scenario through the model's runner, prints its trace
 // as JSON lines, and fails (exit 1) at the first step whose outcome differs from its `expect`.
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { BenchRegistry } from '../bench-registry.ts';
-import { formatIssue } from '../config/config-error.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import type { ScenarioFailure, ScenarioOutcome } from '../scenario.ts';
+import { checkScenarioArgs } from './scenario-file.ts';
 
 export interface ScenarioCommandOptions {
   readonly backend?: string;
@@ -28,19 +26,8 @@ export async function scenarioCommand(
     io.stderr.write('khva-bench: this build has no scenario runner wired in (apps/bench/src/registry.ts)\n');
     return EXIT_FAILURE;
   }
-  const known = registry.backends.names();
-  if (options.backend !== undefined && known.length > 0 && !known.includes(options.backend)) {
-    const issue = { path: '--backend', message: `unknown backend "${options.backend}"`, allowed: known };
-    io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
-    return EXIT_USAGE;
-  }
-  const path = resolve(io.cwd, file);
-  try {
-    await access(path);
-  } catch {
-    io.stderr.write(`khva-bench: cannot read scenario file ${file}\n`);
-    return EXIT_USAGE;
-  }
+  const path = await checkScenarioArgs(file, options.backend, registry, io);
+  if (path === null) return EXIT_USAGE;
   let outcome: ScenarioOutcome;
   try {
     outcome = await runner(path, options.backend === undefined ? {} : { backend: options.backend });
