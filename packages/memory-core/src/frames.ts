@@ -76,6 +76,7 @@ export class PhysicalMemory {
     return n;
   }
 
+  // Models alloc_page(): the local CPU's pcp list, then the buddy, then fresh memory; drains pcp lists before OOM.
   /** alloc_page(): one order-0 frame, refcount 1. */
   alloc(owner: OwnerId, ownerMm: number, tag: Sensitivity = 'none', ident?: string): Frame {
     if (owner === FREE) throw new ModelUsageError('cannot allocate a frame to FREE');

@@ -6,6 +6,7 @@ export class Mutex {
   owner: SimThread | null = null;
   constructor(readonly name: string) {}
 
+  // Models mutex_lock(): may sleep (blocked yield); differs: no optimistic spinning or handoff.
   *lock(t: SimThread): ThreadBody<void> {
     if (t.mode !== 'process') {
       throw new ModelUsageError(
@@ -41,6 +42,7 @@ export class RwLock {
     return true;
   }
 
+  // Models read_lock()/read_lock_irqsave(): spins (blocked yield) while a writer holds it.
   *readLock(t: SimThread): ThreadBody<void> {
     while (!this.tryRead(t))
       yield { kind: 'blocked', label: `${this.name}:read`, until: () => this.writer === null };
@@ -59,6 +61,7 @@ export class RwLock {
     return true;
   }
 
+  // Models write_lock_irq(): waits for every reader and writer; differs: no reader/writer fairness.
   *writeLock(t: SimThread): ThreadBody<void> {
     while (!this.tryWrite(t)) {
       yield {

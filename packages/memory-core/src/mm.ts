@@ -34,6 +34,7 @@ export class Mm {
     this.localPt = new PageTable(`${name}:mm-local`, ledger);
   }
 
+  // Models find_vma() for an address inside a VMA; differs: a linear search, no maple tree.
   findVma(va: Va): Vma | undefined {
     return this.vmas.find((v) => va >= v.start && va < v.end);
   }

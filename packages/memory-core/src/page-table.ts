@@ -37,6 +37,7 @@ export class PageTable {
   }
 
   /** Set a leaf PTE, allocating missing table pages. Returns the previous PTE if any. */
+  // Models set_pte_at() with pte_alloc()/pmd_alloc() on the way down; differs: no locks, no huge leaves.
   set(vpn: number, pte: Pte): Pte | undefined {
     let idx = vpn;
     for (const level of this.tables) {
@@ -52,6 +53,7 @@ export class PageTable {
     return prev;
   }
 
+  // Models ptep_get_and_clear(): the PTE goes, TLBs are left to the caller's flush.
   clear(vpn: number): Pte | undefined {
     const prev = this.ptes.get(vpn);
     if (prev) this.ptes.delete(vpn);

@@ -27,11 +27,13 @@ export class Tlb {
   readonly entries = new Map<number, TlbEntry>();
   constructor(readonly capacity: number) {}
 
+  // Models a TLB lookup tagged by PCID (global entries match any); differs: one level, 4 KiB entries only.
   lookup(asid: number, vpn: number): TlbEntry | undefined {
     return this.entries.get(tlbKey(asid, vpn));
   }
 
   /** Insert; returns the entry evicted to make room, if any. */
+  // Models a TLB fill after a page walk; differs: FIFO replacement instead of the hardware's policy.
   insert(entry: TlbEntry): TlbEntry | undefined {
     let evicted: TlbEntry | undefined;
     if (!this.entries.has(entry.key) && this.entries.size >= this.capacity) {

@@ -35,6 +35,7 @@ export class VaRange {
     this.holes = [{ start: this.start, end: this.start + this.size }];
   }
 
+  // Models alloc_vmap_area(): lowest-address first fit; differs: one list, no per-node pools or size classes.
   alloc(bytes: number): Va {
     if (bytes <= 0 || bytes % PAGE_SIZE !== 0) throw new ModelUsageError(`${this.name}: bad size ${bytes}`);
     const i = this.holes.findIndex((h) => h.end - h.start >= bytes);
@@ -53,6 +54,7 @@ export class VaRange {
     return va;
   }
 
+  // Models free_vmap_area() merging into the free tree; differs: immediate (lazy purging is LazyPurgeList's).
   free(va: Va, bytes: number): void {
     if (va < this.start || va + bytes > this.start + this.size) {
       throw new ModelUsageError(`${this.name}: free outside the range`);
