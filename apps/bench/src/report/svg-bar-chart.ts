@@ -22,7 +22,7 @@ export interface BarChart {
   readonly part?: BarSeries;
 }
 
-const LABEL_WIDTH = 116;
+const LABEL_WIDTH = 144;
 const BAR_WIDTH = 150;
 const VALUE_WIDTH = 96;
 const ROW_HEIGHT = 28;
