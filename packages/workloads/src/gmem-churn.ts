@@ -25,9 +25,7 @@ export const gmemChurn = defineWorkload({
     const h = new Harness(ctx);
     const pvPages = 2 * p.vcpusPerVm;
     const anonPages = 4096;
-    const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest({ pvPages, secretPages: 0, anonPages }, p.vcpusPerVm, i * p.vcpusPerVm),
-    );
+    const guests = h.createGuests(p.vms, { pvPages, secretPages: 0, anonPages }, p.vcpusPerVm);
     const caches = guests.map((g) =>
       g.vcpus.map((t, i) => {
         const c = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), LEN);

@@ -159,6 +159,23 @@ export class Harness {
     return { vm, vcpus: threads, vmm };
   }
 
+  /** n VMs of the same shape, the vCPUs of VM i starting at CPU i x vcpus (wrapping). */
+  createGuests(n: number, layout: GuestLayout, vcpus: number): GuestVm[] {
+    return Array.from({ length: n }, (_, i) => this.createGuest(layout, vcpus, i * vcpus));
+  }
+
+  /** n unrelated processes (each its own mm), pinned round-robin on the CPUs. */
+  spawnProcesses(n: number): SimThread[] {
+    return Array.from({ length: n }, (_, i) =>
+      this.spawn('process', i % this.cpus, this.machine.createMm(`proc${i}`), `proc${i}`),
+    );
+  }
+
+  /** One hard-IRQ thread per CPU (it runs on whatever mm that CPU has loaded). */
+  spawnIrqs(): SimThread[] {
+    return this.machine.cpus.map((c) => this.spawn('irq', c.id, null, `irq${c.id}`));
+  }
+
   /** Context-switch a thread onto its CPU now (what the scheduler does before it runs). */
   enter(t: SimThread): void {
     if (t.spec.mm && (t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process'))

@@ -24,9 +24,7 @@ export const kvmclock = defineWorkload({
   }),
   run(p, ctx) {
     const h = new Harness(ctx);
-    const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest({ pvPages: p.vcpusPerVm, secretPages: p.secretPages }, p.vcpusPerVm, i * p.vcpusPerVm),
-    );
+    const guests = h.createGuests(p.vms, { pvPages: p.vcpusPerVm, secretPages: p.secretPages }, p.vcpusPerVm);
     const caches = guests.map((g) =>
       g.vcpus.map((t, i) => {
         const c = h.newCache(t, g.vm, `${t.name}.pv_time`, h.gpaOf(PV_GFN + i), PVCLOCK_LEN);

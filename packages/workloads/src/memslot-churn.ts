@@ -24,12 +24,10 @@ export const memslotChurn = defineWorkload({
   run(p, ctx) {
     const h = new Harness(ctx);
     const pages = Math.max(16, p.vcpusPerVm);
-    const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest(
-        { pvPages: p.vcpusPerVm, secretPages: 0, anonPages: pages },
-        p.vcpusPerVm,
-        i * p.vcpusPerVm,
-      ),
+    const guests = h.createGuests(
+      p.vms,
+      { pvPages: p.vcpusPerVm, secretPages: 0, anonPages: pages },
+      p.vcpusPerVm,
     );
     const kt = h.kvm.kthread();
     const state = guests.map((g) => ({

@@ -24,12 +24,10 @@ export const mixed = defineWorkload({
   run(p, ctx) {
     const h = new Harness(ctx);
     const m = h.machine;
-    const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest(
-        { pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages },
-        p.vcpusPerVm,
-        i * p.vcpusPerVm,
-      ),
+    const guests = h.createGuests(
+      p.vms,
+      { pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages },
+      p.vcpusPerVm,
     );
     const clocks = guests.map((g) =>
       g.vcpus.map((t, i) => {
@@ -42,10 +40,8 @@ export const mixed = defineWorkload({
       const c = h.newCache(t, g.vm, `${g.vm.name}.shinfo`, h.gpaOf(PV_GFN + p.vcpusPerVm), SHINFO_LEN);
       return c;
     });
-    const others = Array.from({ length: p.otherProcesses }, (_, i) =>
-      h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`),
-    );
-    const irqs = m.cpus.map((c) => h.spawn('irq', c.id, null, `irq${c.id}`));
+    const others = h.spawnProcesses(p.otherProcesses);
+    const irqs = h.spawnIrqs();
     const pickThreadOn = (cpu: number): SimThread | undefined => {
       const here = [...guests.flatMap((g) => g.vcpus), ...others].filter((t) => t.cpu.id === cpu);
       return here.length > 0 ? here[h.prng.int(here.length)] : undefined;

@@ -29,12 +29,10 @@ export const xenEvtchn = defineWorkload({
     const h = new Harness(ctx);
     const m = h.machine;
     // Page layout of each VM's pv slot: vcpu_info pages 0..n-1, shared_info page n.
-    const guests = Array.from({ length: p.vms }, (_, i) =>
-      h.createGuest(
-        { pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages },
-        p.vcpusPerVm,
-        i * p.vcpusPerVm,
-      ),
+    const guests = h.createGuests(
+      p.vms,
+      { pvPages: p.vcpusPerVm + 1, secretPages: p.secretPages },
+      p.vcpusPerVm,
     );
     const shinfo = guests.map((g) => {
       const t = g.vcpus[0]!;
@@ -47,10 +45,8 @@ export const xenEvtchn = defineWorkload({
         return c;
       }),
     );
-    const others = Array.from({ length: p.otherProcesses }, (_, i) =>
-      h.spawn('process', i % h.cpus, m.createMm(`proc${i}`), `proc${i}`),
-    );
-    const irqs = m.cpus.map((c) => h.spawn('irq', c.id, null, `irq${c.id}`));
+    const others = h.spawnProcesses(p.otherProcesses);
+    const irqs = h.spawnIrqs();
     // What may run on each CPU: its pinned vCPUs and processes.
     const runq: SimThread[][] = m.cpus.map(() => []);
     for (const g of guests) for (const t of g.vcpus) runq[t.cpu.id]!.push(t);
