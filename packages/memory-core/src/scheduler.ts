@@ -128,7 +128,7 @@ export class Scheduler {
 
   // Models the context switch onto the thread's CPU: a user thread loads its mm; a kernel
   // thread keeps whatever is loaded (lazy TLB); an IRQ interrupts whatever runs there.
-  private enter(t: SimThread): void {
+  enter(t: SimThread): void {
     if ((t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process') && t.spec.mm) {
       this.machine.switchMm(t.cpu, t.spec.mm);
     }

@@ -176,12 +176,9 @@ export class Harness {
     return this.machine.cpus.map((c) => this.spawn('irq', c.id, null, `irq${c.id}`));
   }
 
-  /** Context-switch a thread onto its CPU now (what the scheduler does before it runs). */
+  /** Context-switch a thread onto its CPU now, without running it. */
   enter(t: SimThread): void {
-    if (t.spec.mm && (t.kind === 'vcpu' || t.kind === 'host' || t.kind === 'process'))
-      this.machine.switchMm(t.cpu, t.spec.mm);
-    t.cpu.current = t.name;
-    this.machine.currentCpu = t.cpu.id;
+    this.kvm.scheduler.enter(t);
   }
 
   /** Move a thread to another CPU and run it there (vCPU migration). */

@@ -128,12 +128,9 @@ export class ScenarioWorld {
       if ((th.kind === 'vcpu' || th.kind === 'host') && vm) mm = vm.mm;
       if (th.kind === 'process') mm = m.createMm(th.name);
       if (vm) this.threadVm.set(th.name, vm);
-      this.kvm.scheduler.spawn({ name: th.name, kind: th.kind, cpu: th.cpu, mm });
+      const t = this.kvm.scheduler.spawn({ name: th.name, kind: th.kind, cpu: th.cpu, mm });
       // Threads are placed on their CPUs in the order written: the last one is what runs there.
-      if (mm) {
-        m.switchMm(m.cpu(th.cpu), mm);
-        m.cpu(th.cpu).current = th.name;
-      }
+      if (mm) this.kvm.scheduler.enter(t);
     }
   }
 
