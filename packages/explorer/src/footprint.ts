@@ -332,11 +332,14 @@ function vm(rec: Recorder, v: Vm, done: WeakSet<object>): void {
     srcuReaders: { mode: 'value', key: `${k}.srcu` },
     gpcList: { mode: 'collection', key: `${k}.gpc_list` },
     gmemFiles: { mode: 'mutable', key: `${k}.gmem_files` },
+    privateGfns: { mode: 'collection', key: slots },
+    events: 'ignore',
+    vmm: 'ref',
+  });
+  fields(rec, v.vmm, k, {
+    vm: 'ref',
     nextGmem: { mode: 'value', key: `${k}.gmem_files` },
     gmemVmas: { mode: 'mutable', key: `mm:${v.mm.id}.vmas` },
-    privateGfns: { mode: 'collection', key: slots },
-    currentCtx: { mode: 'value', key: `${k}.ctx` },
-    events: 'ignore',
   });
   gmemFiles(rec, v, done);
 }
@@ -383,7 +386,7 @@ function cache(rec: Recorder, g: GfnToPfnCache): void {
  * so the independence relation (see the README):
  * - `gpc:<cache>` (its fields), `gpc:<cache>.lock`, `gpc:<cache>.refresh_lock`;
  * - per VM: `.inval` (mmu_invalidate_seq, in-progress and active counts, in-flight ranges),
- *   `.memslots` (slots, generation, private gfns), `.gpc_list`, `.srcu`, `.gmem_files`, `.ctx`;
+ *   `.memslots` (slots, generation, private gfns), `.gpc_list`, `.srcu`, `.gmem_files`;
  *   each guest_memfd file `gmem:<vm>.<id>`;
  * - per mm: `.user_pt`, `.local_pt` (read or written), `.vmas`, `.cpumask`;
  * - per CPU: `cpu:<id>` (loaded mm, online) and `cpu:<id>.tlb`;

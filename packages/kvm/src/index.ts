@@ -1,7 +1,9 @@
 export { type Errno, type ErrnoResult, isErrno } from './errno.ts';
 export { type GmemFlags, type GmemUserMapping, GuestMemfd } from './guest-memfd.ts';
+export type { GmemInvalidation, InflightInvalidation, InvalidationSubscriber } from './invalidation.ts';
 export { defaultKernelOptions, type KernelOptions } from './kernel-options.ts';
 export { Kvm, type KvmOptions } from './kvm.ts';
+export type { MemslotSpec } from './memslot-update.ts';
 export {
   type Backing,
   GEN_UPDATE_IN_PROGRESS,
@@ -13,11 +15,5 @@ export {
   type Memslot,
   Memslots,
 } from './memslots.ts';
-export {
-  type GmemInvalidation,
-  type InflightInvalidation,
-  type InvalidationSubscriber,
-  type MemslotSpec,
-  type Vcpu,
-  Vm,
-} from './vm.ts';
+export { type Vcpu, Vm } from './vm.ts';
+export type { GmemVmaBinding, VmmMemory } from './vmm-memory.ts';

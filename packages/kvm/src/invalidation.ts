@@ -1,0 +1,154 @@
+import { PAGE_SIZE, type SimThread, type ThreadBody, type Va } from '@khva/memory-core';
+import type { GuestMemfd } from './guest-memfd.ts';
+import type { Vm } from './vm.ts';
+
+/** What invalidation calls on each registered cache (gfn_to_pfn_cache_invalidate_start's walk). */
+export interface InvalidationSubscriber {
+  invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<void>;
+}
+
+export interface InflightInvalidation {
+  readonly start: Va;
+  readonly end: Va;
+  readonly source: 'mmu-notifier' | 'gmem' | 'attributes';
+  /** The source invalidates caches (false for guest_memfd without kernel.gmemInvalidation). */
+  readonly reachesGpc: boolean;
+  /** The caches have been walked for this range (at once for a source that never walks them). */
+  walked: boolean;
+}
+
+/** What a guest_memfd invalidation begin decided, handed to its end (bindings are stable between). */
+export interface GmemInvalidation {
+  readonly file: GuestMemfd;
+  readonly first: number;
+  readonly end: number;
+  /** hva ranges of the memslots bound to the range; non-empty: kvm_mmu_invalidate_begin ran. */
+  readonly ranges: ReadonlyArray<readonly [Va, Va]>;
+  /** The RFC v2/v3 hook raised the active-invalidation count. */
+  readonly counted: boolean;
+}
+
+// Models kvm_mmu_notifier_invalidate_range_start(): raise the active count, invalidate the
+// caches (before mmu_lock), then kvm_mmu_invalidate_begin if a memslot overlaps the range.
+export function* mmuNotifierInvalidateRangeStart(vm: Vm, t: SimThread, start: Va, end: Va): ThreadBody<void> {
+  vm.activeInvalidateCount++;
+  vm.machine.ledger.charge('mmuNotifierRange');
+  vm.event(`mmu-notifier start [${start.toString(16)}, ${end.toString(16)})`);
+  yield* walkCaches(vm, t, 'mmu-notifier', [[start, end]], true);
+  if (vm.memslots.overlapsHva(start, end)) vm.mmuInvalidateInProgress++;
+}
+
+// Models kvm_mmu_notifier_invalidate_range_end(): bump the sequence (only if a memslot
+// overlaps), then drop the active count.
+export function mmuNotifierInvalidateRangeEnd(vm: Vm, start: Va, end: Va): void {
+  if (vm.memslots.overlapsHva(start, end)) {
+    vm.mmuInvalidateSeq++;
+    vm.mmuInvalidateInProgress--;
+  }
+  vm.activeInvalidateCount--;
+  dropInflight(vm, 'mmu-notifier', start, end);
+  vm.event(`mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
+}
+
+// Models the gfn_to_pfn_cache_invalidate_start() call of each source: record the ranges as in
+// flight, and (if this source reaches caches) walk the cache list for each.
+function* walkCaches(
+  vm: Vm,
+  t: SimThread,
+  source: InflightInvalidation['source'],
+  ranges: ReadonlyArray<readonly [Va, Va]>,
+  reachesGpc: boolean,
+): ThreadBody<void> {
+  const entries = ranges.map(([start, end]) => ({ start, end, source, reachesGpc, walked: !reachesGpc }));
+  vm.inflight.push(...entries);
+  if (!reachesGpc) return;
+  for (const entry of entries) {
+    for (const c of [...vm.gpcList]) yield* c.invalidateStart(t, entry.start, entry.end);
+    entry.walked = true;
+  }
+}
+
+function dropInflight(vm: Vm, source: InflightInvalidation['source'], start: Va, end: Va): void {
+  const i = vm.inflight.findIndex((x) => x.source === source && x.start === start && x.end === end);
+  if (i >= 0) vm.inflight.splice(i, 1);
+}
+
+/** The hva ranges through which the VM's memslots see a range of a gmem file. */
+function gmemHvaRanges(vm: Vm, file: GuestMemfd, first: number, end: number): Array<[Va, Va]> {
+  const out: Array<[Va, Va]> = [];
+  for (const s of vm.memslots.slots.values()) {
+    if (s.gmem !== file) continue;
+    const lo = Math.max(first, s.gmemPgoff);
+    const hi = Math.min(end, s.gmemPgoff + s.npages);
+    if (lo < hi)
+      out.push([
+        s.userspaceAddr + (lo - s.gmemPgoff) * PAGE_SIZE,
+        s.userspaceAddr + (hi - s.gmemPgoff) * PAGE_SIZE,
+      ]);
+  }
+  return out;
+}
+
+// Models kvm_gmem_invalidate_begin(): kvm_mmu_invalidate_begin for bound slots; with the
+// RFC v2/v3 hook (kernel.gmemInvalidation) also the active count and the gpc walk by hva.
+// Bindings come from the memslots here (the kernel reads the file's binding xarray); what begin
+// saw is handed to end, as the kernel keeps bindings stable under the filemap invalidate lock.
+export function* gmemInvalidateBegin(
+  vm: Vm,
+  t: SimThread,
+  file: GuestMemfd,
+  first: number,
+  end: number,
+): ThreadBody<GmemInvalidation> {
+  const ranges = gmemHvaRanges(vm, file, first, end);
+  const inv: GmemInvalidation = { file, first, end, ranges, counted: vm.kernel.gmemInvalidation };
+  vm.event(`gmem${file.id}: invalidate begin [${first}, ${end})`);
+  if (inv.counted) vm.activeInvalidateCount++;
+  yield* walkCaches(vm, t, 'gmem', ranges, inv.counted);
+  if (ranges.length > 0) vm.mmuInvalidateInProgress++;
+  return inv;
+}
+
+// Models kvm_gmem_invalidate_end(): bump mmu_invalidate_seq (if begin found a binding), then
+// drop the counts, the active one last.
+export function gmemInvalidateEnd(vm: Vm, inv: GmemInvalidation): void {
+  const { file, first, end } = inv;
+  if (inv.ranges.length > 0) {
+    vm.mmuInvalidateSeq++;
+    vm.mmuInvalidateInProgress--;
+  }
+  if (inv.counted) vm.activeInvalidateCount--;
+  for (const [s, e] of inv.ranges) dropInflight(vm, 'gmem', s, e);
+  vm.event(`gmem${file.id}: invalidate end [${first}, ${end})`);
+}
+
+// Models kvm_vm_set_mem_attributes() as RFC v2/v3 hook it: caches covering the range are
+// invalidated by hva under the active count, then the secondary MMU is invalidated.
+export function* setMemoryAttributes(
+  vm: Vm,
+  t: SimThread,
+  gfn: number,
+  pages: number,
+  toPrivate: boolean,
+): ThreadBody<0> {
+  const ranges: Array<[Va, Va]> = [];
+  for (let g = gfn; g < gfn + pages; g++) {
+    const s = vm.memslots.gfnToMemslot(g);
+    const hva = vm.memslots.gfnToHva(s, g);
+    if (hva >= 0) ranges.push([hva, hva + PAGE_SIZE]);
+  }
+  if (vm.kernel.gmemInvalidation) vm.activeInvalidateCount++;
+  yield* walkCaches(vm, t, 'attributes', ranges, vm.kernel.gmemInvalidation);
+  if (ranges.length > 0) vm.mmuInvalidateInProgress++;
+  for (let g = gfn; g < gfn + pages; g++) {
+    if (toPrivate) vm.privateGfns.add(g);
+    else vm.privateGfns.delete(g);
+  }
+  if (ranges.length > 0) {
+    vm.mmuInvalidateSeq++;
+    vm.mmuInvalidateInProgress--;
+  }
+  if (vm.kernel.gmemInvalidation) vm.activeInvalidateCount--;
+  for (const [s, e] of ranges) dropInflight(vm, 'attributes', s, e);
+  return 0;
+}
