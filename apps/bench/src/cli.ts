@@ -5,8 +5,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { BenchRegistry } from './bench-registry.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { listCommand } from './commands/list.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
 import { scenarioCommand } from './commands/scenario.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
 import { type CliIo, processIo } from './io.ts';
 import { defaultRegistry } from './registry.ts';
@@ -33,6 +35,23 @@ function parseNames(value: string): string[] {
     .filter((s) => s !== '');
   if (names.length === 0) throw new InvalidArgumentError('expected comma-separated names');
   return names;
+}
+
+function parseJobs(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1024) {
+    throw new InvalidArgumentError('expected a whole number of worker threads from 1 to 1024');
+  }
+  return Number(value);
+}
+
+function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || count < 1 || index < 1 || index > count) {
+    throw new InvalidArgumentError('expected i/n with 1 <= i <= n, e.g. 2/4 (the second of four shards)');
+  }
+  return { index, count };
 }
 
 interface RunFlags {
@@ -136,6 +155,53 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
         );
       },
     );
+
+  program
+    .command('sweep')
+    .description('run every point of a sweep file on a worker pool and write sweep.json, .csv, .md, .html')
+    .requiredOption('--config <file>', 'sweep file, YAML or JSON (a base config plus axes or points)')
+    .option('--out <dir>', 'output directory', 'khva-sweep')
+    .addOption(new Option('--jobs <n>', 'worker threads (default: every core)').argParser(parseJobs))
+    .addOption(
+      new Option('--shard <i/n>', 'run only shard i of n (writes sweep.json for `merge`)').argParser(
+        parseShard,
+      ),
+    )
+    .option('--quiet', 'no progress output on stderr')
+    .action(
+      async (flags: {
+        config: string;
+        out: string;
+        jobs?: number;
+        shard?: { index: number; count: number };
+        quiet?: boolean;
+      }) => {
+        setExitCode(
+          await sweepCommand(
+            {
+              config: flags.config,
+              out: flags.out,
+              quiet: flags.quiet === true,
+              ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
+              ...(flags.shard === undefined ? {} : { shard: flags.shard }),
+            },
+            registry,
+            io,
+          ),
+        );
+      },
+    );
+
+  program
+    .command('merge')
+    .description(
+      "join the shards' sweep.json into one sweep (refuses other configs, builds, gaps, duplicates)",
+    )
+    .argument('<dirs...>', "each shard's output directory")
+    .option('--out <dir>', 'output directory', 'khva-sweep')
+    .action(async (dirs: string[], flags: { out: string }) => {
+      setExitCode(await mergeCommand(dirs, flags.out, io));
+    });
 
   program
     .command('list')

@@ -58,6 +58,11 @@ export interface WorkloadResult {
   cost: CostMetrics;
   safety: SafetyMetrics;
   notes?: string[];
+  /**
+   * The backend's own counters at the end of the run (`MappingBackend.stats()`, e.g. vmap's `purges`):
+   * reports leave them out, sweeps read the few they chart (lazy-purge stalls).
+   */
+  backendStats?: Readonly<Record<string, number>>;
 }
 
 /** Everything a workload run may read besides its own parameters. */

@@ -258,7 +258,14 @@ export class Harness {
     };
     const extra = [...notes];
     if (this.slowPath > 0) extra.push(`${this.slowPath} events delivered by the slow path`);
-    return { ops: this.ops, cost, safety, ...(extra.length > 0 ? { notes: extra } : {}) };
+    const stats = this.backend.stats?.();
+    return {
+      ops: this.ops,
+      cost,
+      safety,
+      ...(extra.length > 0 ? { notes: extra } : {}),
+      ...(stats === undefined ? {} : { backendStats: { ...stats } }),
+    };
   }
 }
 

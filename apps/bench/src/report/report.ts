@@ -53,7 +53,7 @@ function canonicalSafety(s: SafetyMetrics): SafetyMetrics {
   };
 }
 
-function canonicalConfig(c: BenchConfig): BenchConfig {
+export function canonicalConfig(c: BenchConfig): BenchConfig {
   return {
     seed: c.seed,
     machine: {

@@ -1,0 +1,116 @@
+// `khva-bench sweep`: a sweep file -> its points on a worker pool -> sweep.json, .csv, .md, .html
+// (a shard: sweep.json only). A failed point is reported with its point; the others are kept.
+import { readFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { type BenchRegistry, hasModel } from '../bench-registry.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { formatOf, parseConfigText } from '../config/load.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import type { CliIo } from '../io.ts';
+import { createProgress } from '../progress.ts';
+import { writeReportFiles } from '../report/write-reports.ts';
+import { computeBuildId } from '../sweep/build-id.ts';
+import { planSweep, type SweepPlan, shardPoints } from '../sweep/plan.ts';
+import { renderSweepFiles } from '../sweep/render-sweep.ts';
+import { runPoints } from '../sweep/run-points.ts';
+import { buildSweep, failedPoints, type Sweep, sweepHeader } from '../sweep/sweep.ts';
+
+export interface SweepOptions {
+  readonly config: string;
+  readonly out: string;
+  readonly jobs?: number;
+  /** 1-based shard index and shard count. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  readonly quiet: boolean;
+  /** Module running one point (tests); default the built worker. */
+  readonly workerFile?: URL;
+}
+
+/** Reads and plans a sweep file; a ConfigError for every problem. */
+export async function loadSweepPlan(
+  path: string,
+  registry: BenchRegistry,
+  source: string,
+): Promise<SweepPlan> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new ConfigError(source, [{ path: '(file)', message: `cannot read the file (${code})` }]);
+  }
+  return planSweep(parseConfigText(text, formatOf(path), source), registry, source);
+}
+
+/** Runs the sweep (or one shard of it) and returns the Sweep, or an exit code when nothing ran. */
+export async function executeSweep(
+  options: SweepOptions,
+  registry: BenchRegistry,
+  io: CliIo,
+): Promise<Sweep | number> {
+  let plan: SweepPlan;
+  try {
+    plan = await loadSweepPlan(resolve(io.cwd, options.config), registry, options.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr.write(`khva-bench: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (!hasModel(registry)) {
+    io.stderr.write('khva-bench: this build has no workloads or backends wired in; nothing to run\n');
+    return EXIT_FAILURE;
+  }
+  const shard = options.shard;
+  const points = shard === undefined ? plan.points : shardPoints(plan.points, shard.index, shard.count);
+  const results = await runPoints(points, {
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    ...(options.workerFile === undefined ? {} : { workerFile: options.workerFile }),
+    progress: createProgress(io, options.quiet),
+  });
+  return buildSweep(sweepHeader(plan, computeBuildId()), results, shard);
+}
+
+/** Writes the files of a sweep and says what happened; exit 1 when a point failed. */
+export async function writeSweep(sweep: Sweep, out: string, io: CliIo, started: number): Promise<number> {
+  const outDir = resolve(io.cwd, out);
+  const files = await renderSweepFiles(sweep);
+  try {
+    await writeReportFiles(outDir, files);
+  } catch (error) {
+    io.stderr.write(
+      `khva-bench: cannot write to ${outDir}: ${error instanceof Error ? error.message : error}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  const shown = relative(io.cwd, outDir) || '.';
+  const seconds = ((io.now() - started) / 1000).toFixed(1);
+  const runs = sweep.points.reduce((n, p) => n + (p.results?.length ?? 0), 0);
+  const part = sweep.shard === undefined ? '' : ` (shard ${sweep.shard.index}/${sweep.shard.count})`;
+  io.stdout.write(
+    `Wrote ${Object.keys(files)
+      .map((f) => `${shown}/${f}`)
+      .join(
+        ', ',
+      )}: ${sweep.points.length} of ${sweep.pointCount} points${part}, ${runs} runs in ${seconds} s\n`,
+  );
+  const failed = failedPoints(sweep);
+  for (const p of failed) io.stderr.write(`khva-bench: point ${p.index} (${p.id}) failed: ${p.error}\n`);
+  if (failed.length > 0) {
+    io.stderr.write(
+      `khva-bench: ${failed.length} of ${sweep.points.length} points failed; the others are written\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}
+
+export async function sweepCommand(
+  options: SweepOptions,
+  registry: BenchRegistry,
+  io: CliIo,
+): Promise<number> {
+  const started = io.now();
+  const sweep = await executeSweep(options, registry, io);
+  if (typeof sweep === 'number') return sweep;
+  return writeSweep(sweep, options.out, io, started);
+}
