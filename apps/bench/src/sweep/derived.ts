@@ -66,7 +66,8 @@ export const DERIVED_METRICS: { readonly [K in keyof DerivedMetrics]: MetricInfo
   lazyPurges: {
     label: 'lazy purges',
     integer: true,
-    description: "lazy purges of unmapped kernel VA (the backend's purge counter; 0 where it has none)",
+    description:
+      "lazy purges of unmapped kernel VA, the one forced at the end of the run included (the backend's purge counter; 0 where it has none)",
   },
 };
 

@@ -129,8 +129,8 @@ export function planSweep(raw: unknown, registry: BenchRegistry, source: string)
           path: `axes.${name}`,
           message: `"${name}" is a mapping of the config; name one of its fields (${name}.FIELD)`,
         });
-      }
-      paths.set(name, undefined);
+        paths.set(name, name);
+      } else paths.set(name, undefined);
     }
   }
   const variables = names.filter((n) => paths.get(n) === undefined);

@@ -18,6 +18,24 @@ export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * Node flags for the workers: the parent's, less the `@khva/source` export condition (the worker is built
+ * code and must load the built packages, even when the parent runs from sources under vitest).
+ */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if ((arg === '--conditions' || arg === '-C') && argv[i + 1] === '@khva/source') {
+      i++;
+      continue;
+    }
+    if (arg === '--conditions=@khva/source') continue;
+    out.push(arg);
+  }
+  return out;
+}
+
 export interface RunPointsOptions {
   /** Worker threads (default: every core). */
   readonly jobs?: number;
@@ -39,6 +57,7 @@ export async function runPoints(
     filename: (options.workerFile ?? defaultWorkerFile()).href,
     minThreads: jobs,
     maxThreads: jobs,
+    execArgv: workerExecArgv(process.execArgv),
   });
   const { progress } = options;
   progress.start(points.length);
