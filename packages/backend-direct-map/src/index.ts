@@ -1,5 +1,4 @@
-import type { Vm } from '@khva/kvm';
-import type { ExecContext, Machine, Pfn, Va } from '@khva/memory-core';
+import type { BackendVm } from '@khva/backend-api';
 import {
   type BackendFactory,
   type BackendTraits,
@@ -8,7 +7,8 @@ import {
   type MapContext,
   type MappingBackend,
   type MapResult,
-} from '@khva/pfncache';
+} from '@khva/backend-api';
+import type { ExecContext, Machine, Pfn, Va } from '@khva/memory-core';
 
 /** direct-map takes no options. */
 export type DirectMapOptions = Record<string, never>;
@@ -56,7 +56,7 @@ class DirectMapBackend implements MappingBackend {
   }
 
   /** The direct-map alias works from a CPU exactly when that CPU translates it (PTE present, or a stale TLB entry). */
-  reachable(ctx: ExecContext, _vm: Vm, khva: Va): boolean {
+  reachable(ctx: ExecContext, _vm: BackendVm, khva: Va): boolean {
     return this.machine.translate(ctx.cpu, khva) !== null;
   }
 

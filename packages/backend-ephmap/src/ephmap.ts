@@ -1,4 +1,12 @@
-import type { Vm } from '@khva/kvm';
+import type {
+  AccessRequest,
+  AccessResult,
+  BackendTraits,
+  BackendVm,
+  MapContext,
+  MappingBackend,
+  MapResult,
+} from '@khva/backend-api';
 import {
   type Cpu,
   type ExecContext,
@@ -11,14 +19,6 @@ import {
   type Va,
   vpnOf,
 } from '@khva/memory-core';
-import type {
-  AccessRequest,
-  AccessResult,
-  BackendTraits,
-  MapContext,
-  MappingBackend,
-  MapResult,
-} from '@khva/pfncache';
 
 /** MAX_PAGECACHE_ORDER on x86-64 (HPAGE_PMD_ORDER): a slice holds the largest folio. */
 export const MAX_PAGECACHE_ORDER = 9;
@@ -129,7 +129,7 @@ export class EphmapBackend implements MappingBackend {
 
   // Models mermap_ready() (in_task, current->mm, prepared): a kernel thread has no current->mm
   // (it only borrows the loaded one), so it is refused like a foreign mm.
-  private refusal(ctx: ExecContext, vm: Vm): EphmapRefusal | null {
+  private refusal(ctx: ExecContext, vm: BackendVm): EphmapRefusal | null {
     if (ctx.mode === 'irq') return 'irq';
     if (ctx.mm === null) return 'no-current-mm';
     if (ctx.cpu.loadedMm !== vm.mm || (ctx.mm !== undefined && ctx.mm !== vm.mm)) return 'foreign-mm';
@@ -138,7 +138,7 @@ export class EphmapBackend implements MappingBackend {
   }
 
   // Models a mermap_get() / access / mermap_put() round trip by a gpc caller: differs: migrate_disable is implicit.
-  access(ctx: ExecContext, vm: Vm, req: AccessRequest): AccessResult {
+  access(ctx: ExecContext, vm: BackendVm, req: AccessRequest): AccessResult {
     // Refused (the caller's slow path) outside task context, in a foreign mm or before prepare.
     this.counters.accesses++;
     const why = this.refusal(ctx, vm);
@@ -195,7 +195,7 @@ export class EphmapBackend implements MappingBackend {
   }
 
   /** An access can be made here: task context (process or atomic), the VM's mm current, prepared. */
-  reachable(ctx: ExecContext, vm: Vm, _khva: Va): boolean {
+  reachable(ctx: ExecContext, vm: BackendVm, _khva: Va): boolean {
     return this.refusal(ctx, vm) === null;
   }
 
@@ -228,7 +228,7 @@ export class EphmapBackend implements MappingBackend {
   }
 }
 
-function refusalText(why: EphmapRefusal, ctx: ExecContext, vm: Vm): string {
+function refusalText(why: EphmapRefusal, ctx: ExecContext, vm: BackendVm): string {
   switch (why) {
     case 'irq':
       return `mermap: not in task context (hard IRQ on cpu ${ctx.cpu.id})`;

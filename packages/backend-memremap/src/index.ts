@@ -1,5 +1,10 @@
+import {
+  type BackendFactory,
+  type BackendTraits,
+  checkBackendOptions,
+  defineBackend,
+} from '@khva/backend-api';
 import type { Machine } from '@khva/memory-core';
-import { type BackendFactory, type BackendTraits, checkBackendOptions, defineBackend } from '@khva/pfncache';
 import { MemremapBackend, type MemremapRelaxedOptions, type MemremapStrictOptions } from './memremap.ts';
 
 export {

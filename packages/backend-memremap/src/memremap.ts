@@ -1,4 +1,4 @@
-import type { Vm } from '@khva/kvm';
+import type { BackendTraits, BackendVm, MapContext, MappingBackend, MapResult } from '@khva/backend-api';
 import {
   type Cpu,
   directMapPfn,
@@ -13,7 +13,6 @@ import {
   regionOf,
   type Va,
 } from '@khva/memory-core';
-import type { BackendTraits, MapContext, MappingBackend, MapResult } from '@khva/pfncache';
 
 /** Which memremap this is: today's kernel, or the relaxation the seed series rejected. */
 export type MemremapMode = 'strict' | 'relaxed';
@@ -215,7 +214,7 @@ export class MemremapBackend implements MappingBackend {
    * Global mappings are visible from every CPU in every mm and context; a direct-map address is
    * usable only while the page's direct-map PTE is present (strict's dead address is not).
    */
-  reachable(_ctx: ExecContext, _vm: Vm, khva: Va): boolean {
+  reachable(_ctx: ExecContext, _vm: BackendVm, khva: Va): boolean {
     if (regionOf(khva) === 'direct-map') return this.machine.directMap.isPresent(directMapPfn(khva));
     return this.areas.has(khva);
   }

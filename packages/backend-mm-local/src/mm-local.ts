@@ -1,4 +1,4 @@
-import type { Vm } from '@khva/kvm';
+import type { BackendTraits, BackendVm, MapContext, MappingBackend, MapResult } from '@khva/backend-api';
 import {
   type Cpu,
   type ExecContext,
@@ -17,7 +17,6 @@ import {
   type Va,
   VaRange,
 } from '@khva/memory-core';
-import type { BackendTraits, MapContext, MappingBackend, MapResult } from '@khva/pfncache';
 
 /** The mm-local mapping area: the lower half of each mm's local region (the upper half is mermap's). */
 export const MM_LOCAL_MAP_START: Va = MM_LOCAL_START;
@@ -165,7 +164,7 @@ export class MmLocalBackend implements MappingBackend {
    * A direct-map address works everywhere; an mm-local one only on a CPU whose loaded mm is the
    * VM's (whatever runs there: a vCPU, a VMM thread, a kthread borrowing it, an IRQ on top).
    */
-  reachable(ctx: ExecContext, vm: Vm, khva: Va): boolean {
+  reachable(ctx: ExecContext, vm: BackendVm, khva: Va): boolean {
     if (regionOf(khva) !== 'mm-local') return true;
     return ctx.cpu.loadedMm === vm.mm;
   }

@@ -1,5 +1,5 @@
+import { type BackendFactory, checkBackendOptions, defineBackend } from '@khva/backend-api';
 import type { Machine } from '@khva/memory-core';
-import { type BackendFactory, checkBackendOptions, defineBackend } from '@khva/pfncache';
 import { RestoreBackend, restoreTraits } from './restore.ts';
 
 export { RestoreBackend, type RestoreStats, restoreTraits } from './restore.ts';

@@ -1,4 +1,4 @@
-import type { Vm } from '@khva/kvm';
+import type { BackendTraits, BackendVm, MapContext, MappingBackend, MapResult } from '@khva/backend-api';
 import {
   directMapPfn,
   type ExecContext,
@@ -9,7 +9,6 @@ import {
   regionOf,
   type Va,
 } from '@khva/memory-core';
-import type { BackendTraits, MapContext, MappingBackend, MapResult } from '@khva/pfncache';
 
 export const restoreTraits: BackendTraits = {
   kind: 'global',
@@ -107,7 +106,7 @@ export class RestoreBackend implements MappingBackend {
   }
 
   /** page_address() is global: usable everywhere while the direct-map PTE is present. */
-  reachable(_ctx: ExecContext, _vm: Vm, khva: Va): boolean {
+  reachable(_ctx: ExecContext, _vm: BackendVm, khva: Va): boolean {
     return regionOf(khva) === 'direct-map' && this.machine.directMap.isPresent(directMapPfn(khva));
   }
 

@@ -1,6 +1,6 @@
 // Small reference backends that exercise every branch of the contract (one per kind), plus
 // deliberately broken ones to prove the checks catch what they claim to. Not real strategies.
-import type { Vm } from '@khva/kvm';
+import type { BackendVm } from '@khva/backend-api';
 import {
   directMapPfn,
   type Machine,
@@ -86,7 +86,7 @@ export const mmLocalFixture = defineBackend<{ lie: boolean }>({
   create(machine, options) {
     const o = { ...this.defaults, ...options };
     const ranges = new Map<number, VaRange>();
-    const range = (vm: Vm) => {
+    const range = (vm: BackendVm) => {
       let r = ranges.get(vm.mm.id);
       if (!r) {
         r = new VaRange(`${vm.name}:mm-local`, MM_LOCAL_START, MM_LOCAL_SIZE, machine.ledger);

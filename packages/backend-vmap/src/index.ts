@@ -1,4 +1,13 @@
-import type { Vm } from '@khva/kvm';
+import type { BackendVm } from '@khva/backend-api';
+import {
+  type BackendFactory,
+  type BackendTraits,
+  checkBackendOptions,
+  defineBackend,
+  type MapContext,
+  type MappingBackend,
+  type MapResult,
+} from '@khva/backend-api';
 import {
   type Cpu,
   type ExecContext,
@@ -12,15 +21,6 @@ import {
   regionOf,
   type Va,
 } from '@khva/memory-core';
-import {
-  type BackendFactory,
-  type BackendTraits,
-  checkBackendOptions,
-  defineBackend,
-  type MapContext,
-  type MappingBackend,
-  type MapResult,
-} from '@khva/pfncache';
 
 export interface VmapOptions {
   /** Replace lazy_max_pages() (pages of lazily freed VA before a purge), e.g. for fast tests. */
@@ -166,7 +166,7 @@ class VmapBackend implements MappingBackend {
   }
 
   /** Global mapping: usable from ctx exactly when that CPU translates khva (PTE, or a stale TLB entry). */
-  reachable(ctx: ExecContext, _vm: Vm, khva: Va): boolean {
+  reachable(ctx: ExecContext, _vm: BackendVm, khva: Va): boolean {
     return this.machine.translate(ctx.cpu, khva) !== null;
   }
 

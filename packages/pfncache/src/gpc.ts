@@ -1,3 +1,4 @@
+import type { MapContext, MappingBackend } from '@khva/backend-api';
 import {
   type Errno,
   INVALID_GPA,
@@ -21,7 +22,6 @@ import {
   type ThreadBody,
   type Va,
 } from '@khva/memory-core';
-import type { MapContext, MappingBackend } from './backend.ts';
 
 /** KVM_PFN_ERR_FAULT: the error pfn. */
 export const KVM_PFN_ERR_FAULT = -1;

@@ -1,3 +1,4 @@
+export { BackendRegistry, UnknownBackendError } from '@khva/backend-api';
 export {
   type AccessRequest,
   type AccessResult,
@@ -27,5 +28,4 @@ export {
   type InvariantViolation,
   invariants,
 } from './invariants.ts';
-export { BackendRegistry, UnknownBackendError } from './registry.ts';
 export { gpcUse, type UseOutcome, type UseRequest } from './use.ts';

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { BackendFactory } from '../src/backend.ts';
-import { BackendRegistry, UnknownBackendError } from '../src/registry.ts';
+import { BackendRegistry, defineBackend, UnknownBackendError } from '../src/index.ts';
 import { parseScenario, runScenario, ScenarioError } from '../src/scenario/index.ts';
 import { testBackend } from './support/world.ts';
 
-const double: BackendFactory<object> = {
+const double = defineBackend({
   name: 'test-double',
   summary: 'test double: page_address or one vmalloc PTE, flushed at once',
   traits: testBackend().traits,
   defaults: {},
   create: () => testBackend(),
-};
+});
 const registry = new BackendRegistry([double]);
 
 const base = `

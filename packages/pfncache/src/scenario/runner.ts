@@ -1,3 +1,4 @@
+import type { BackendRegistry, MappingBackend } from '@khva/backend-api';
 import { isErrno, Kvm, type Kvm as KvmT, type MemslotSpec, type Vm } from '@khva/kvm';
 import {
   type AccessOutcome,
@@ -9,10 +10,8 @@ import {
   type SimThread,
   type ThreadBody,
 } from '@khva/memory-core';
-import type { MappingBackend } from '../backend.ts';
 import { GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '../gpc.ts';
 import { checkInvariants } from '../invariants.ts';
-import type { BackendRegistry } from '../registry.ts';
 import { gpcUse } from '../use.ts';
 import { loadScenarioFile } from './parse.ts';
 import type { Scenario, ScenarioExpect, ScenarioStep } from './schema.ts';

@@ -1,5 +1,6 @@
 import type { Machine } from '@khva/memory-core';
-import type { BackendFactory, MappingBackend } from './backend.ts';
+import type { MappingBackend } from './backend.ts';
+import { BACKEND_SPEC_VERSION, type BackendFactory } from './factory.ts';
 
 /** Asked for a backend name nobody registered; the message lists the known names. */
 export class UnknownBackendError extends Error {
@@ -13,8 +14,9 @@ export class UnknownBackendError extends Error {
 }
 
 /**
- * Backends by the name configuration uses. Ours are registered by the app that uses them; a
- * third party registers its own factory the same way, without touching our packages.
+ * Backends by the name configuration uses. The edge of an application (its CLI) resolves a name
+ * here once and hands the factory object on; a third party registers its own factory the same
+ * way, without touching our packages.
  */
 export class BackendRegistry {
   private readonly factories = new Map<string, BackendFactory<object>>();
@@ -26,6 +28,11 @@ export class BackendRegistry {
   register(factory: BackendFactory<object>): this {
     if (!/^[a-z][a-z0-9-]*$/.test(factory.name)) {
       throw new TypeError(`backend name "${factory.name}" must be lowercase letters, digits and dashes`);
+    }
+    if (factory.specVersion !== BACKEND_SPEC_VERSION) {
+      throw new TypeError(
+        `backend "${factory.name}" has specVersion ${String(factory.specVersion)}; this registry takes ${BACKEND_SPEC_VERSION} (define it with defineBackend from @khva/backend-api)`,
+      );
     }
     if (this.factories.has(factory.name))
       throw new TypeError(`backend "${factory.name}" is already registered`);

@@ -1,0 +1,20 @@
+export type {
+  AccessRequest,
+  AccessResult,
+  BackendKind,
+  BackendTraits,
+  BackendVm,
+  MapContext,
+  MapErrno,
+  MappingBackend,
+  MapResult,
+} from './backend.ts';
+export {
+  BACKEND_SPEC_VERSION,
+  type BackendDefinition,
+  type BackendFactory,
+  checkBackendOptions,
+  defineBackend,
+  isBackendFactory,
+} from './factory.ts';
+export { BackendRegistry, UnknownBackendError } from './registry.ts';
