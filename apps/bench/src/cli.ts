@@ -10,6 +10,7 @@ import { runCommand } from './commands/run.ts';
 import { scenarioCommand } from './commands/scenario.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';
+import { InputError } from './input/input-error.ts';
 import { type CliIo, processIo } from './io.ts';
 import { defaultRegistry } from './registry.ts';
 
@@ -226,9 +227,18 @@ export async function main(argv: readonly string[], registry: BenchRegistry, io:
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    // The one error boundary: bad input that a command did not catch is still a usage error, one line.
+    if (error instanceof InputError) {
+      io.stderr.write(`khva-bench: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    // Anything else is a bug in khva-bench: say so in one line; the stack only on request.
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     io.stderr.write(
-      `khva-bench: internal error: ${error instanceof Error ? (error.stack ?? error.message) : error}\n`,
+      `khva-bench: internal error (a bug in khva-bench; rerun with KHVA_BENCH_DEBUG=1 for the stack): ${text.split('\n')[0]}\n`,
     );
+    if (process.env.KHVA_BENCH_DEBUG && error instanceof Error && error.stack)
+      io.stderr.write(`${error.stack}\n`);
     return EXIT_FAILURE;
   }
   return exitCode;

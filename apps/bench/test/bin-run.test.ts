@@ -76,7 +76,12 @@ describe('khva-bench run (default config)', () => {
     expect(first.stdout).toMatch(
       /Wrote first\/report\.json, report\.md, report\.html \(36 runs in [\d.]+ s\)/,
     );
-    expect(readdirSync(join(cwd, 'first')).sort()).toEqual(['report.html', 'report.json', 'report.md']);
+    expect(readdirSync(join(cwd, 'first')).sort()).toEqual([
+      '.khva-report',
+      'report.html',
+      'report.json',
+      'report.md',
+    ]);
 
     const report = JSON.parse(readFileSync(join(cwd, 'first', 'report.json'), 'utf8')) as {
       schema: string;

@@ -42,7 +42,12 @@ describe('khva-bench run', () => {
       ].join('\n'),
     );
     expect(code).toBe(0);
-    expect(readdirSync(join(cwd, 'out')).sort()).toEqual(['report.html', 'report.json', 'report.md']);
+    expect(readdirSync(join(cwd, 'out')).sort()).toEqual([
+      '.khva-report',
+      'report.html',
+      'report.json',
+      'report.md',
+    ]);
     expect(readdirSync(cwd).sort()).toEqual(['config.yaml', 'out']);
     const report = JSON.parse(readFileSync(join(cwd, 'out/report.json'), 'utf8'));
     expect(report.schema).toBe('khva.report/v1');
@@ -140,15 +145,15 @@ describe('khva-bench run', () => {
     expect(readFileSync(join(cwd, 'khva-report/report.json'), 'utf8')).toBe(before);
   });
 
-  it('exits 1 when the output directory cannot be written, leaving no temporary files', async () => {
+  it('exits 2 before any run when --out names a file, leaving no temporary files', async () => {
     const { cwd } = await cli(['list']);
     writeFileSync(join(cwd, 'config.yaml'), FAKE_CONFIG_YAML);
     writeFileSync(join(cwd, 'taken'), 'a file, not a directory');
     const io = memoryIo(cwd);
     expect(
       await main(['run', '--config', 'config.yaml', '--out', 'taken', '--quiet'], createFakeRegistry(), io),
-    ).toBe(1);
-    expect(io.err()).toContain('khva-bench: cannot write the report to');
+    ).toBe(2);
+    expect(io.err()).toBe(`khva-bench: --out: ${join(cwd, 'taken')} is not a directory\n`);
     expect(readdirSync(cwd).sort()).toEqual(['config.yaml', 'taken']);
   });
 

@@ -13,7 +13,7 @@ describe('writing reports', () => {
     await writeReportFiles(out, { 'a.txt': 'one', 'b.txt': 'two' });
     writeFileSync(join(out, 'mine.txt'), 'keep');
     await writeReportFiles(out, { 'a.txt': 'three', 'b.txt': 'four' });
-    expect(readdirSync(out).sort()).toEqual(['a.txt', 'b.txt', 'mine.txt']);
+    expect(readdirSync(out).sort()).toEqual(['.khva-report', 'a.txt', 'b.txt', 'mine.txt']);
     expect(readFileSync(join(out, 'a.txt'), 'utf8')).toBe('three');
     expect(readdirSync(join(root, 'deep'))).toEqual(['out']);
   });

@@ -1,5 +1,6 @@
 import table from './calibration.json' with { type: 'json' };
 import { ModelUsageError } from './errors.ts';
+import { CALIBRATION_CYCLES_MAX } from './machine-limits.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';
 
@@ -37,9 +38,9 @@ export class Calibration {
           `calibration.${name}: unknown cost row; known rows: ${[...this.cycles.keys()].join(', ')}`,
         );
       }
-      if (!Number.isFinite(value) || value < 0) {
+      if (!Number.isFinite(value) || value < 0 || value > CALIBRATION_CYCLES_MAX) {
         throw new ModelUsageError(
-          `calibration.${name}: must be a finite number of cycles >= 0, got ${value}`,
+          `calibration.${name}: must be a finite number of cycles >= 0 and <= ${CALIBRATION_CYCLES_MAX}, got ${value}`,
         );
       }
       this.cycles.set(name, value);

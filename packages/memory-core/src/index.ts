@@ -21,6 +21,7 @@ export {
   lazyMaxPages,
 } from './lazy-purge.ts';
 export { CostLedger, type Counters, zeroCounters } from './ledger.ts';
+export { CALIBRATION_CYCLES_MAX, MACHINE_LIMITS, type Range, rangeProblem } from './machine-limits.ts';
 export { Mutex, RwLock } from './locks.ts';
 export {
   type AccessOp,

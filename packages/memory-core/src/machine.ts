@@ -18,6 +18,7 @@ import {
   vpnOf,
 } from './layout.ts';
 import { CostLedger } from './ledger.ts';
+import { MACHINE_LIMITS, rangeProblem } from './machine-limits.ts';
 import { Mm } from './mm.ts';
 import { GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 import { PageTable, type Pte } from './page-table.ts';
@@ -111,20 +112,14 @@ export class Machine {
   currentCpu = 0;
 
   constructor(readonly options: MachineOptions) {
-    if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > 4096) {
-      throw new ModelUsageError(`machine.cpus: must be an integer from 1 to 4096, got ${options.cpus}`);
-    }
     const memGiB = options.memGiB ?? 64;
-    if (!(memGiB >= 1 && memGiB <= 65536)) {
-      throw new ModelUsageError(`machine.memGiB: must be from 1 to 65536, got ${memGiB}`);
-    }
     const tlbEntries = options.tlbEntries ?? 1536;
-    if (!Number.isInteger(tlbEntries) || tlbEntries < 1) {
-      throw new ModelUsageError(`machine.tlbEntries: must be a positive integer, got ${tlbEntries}`);
-    }
-    if (options.ghz !== undefined && !(options.ghz > 0 && options.ghz <= 10)) {
-      throw new ModelUsageError(`machine.ghz: must be in (0, 10], got ${options.ghz}`);
-    }
+    const problem =
+      rangeProblem('machine.cpus', MACHINE_LIMITS.cpus, options.cpus) ??
+      rangeProblem('machine.memGiB', MACHINE_LIMITS.memGiB, memGiB) ??
+      rangeProblem('machine.tlbEntries', MACHINE_LIMITS.tlbEntries, tlbEntries) ??
+      (options.ghz === undefined ? null : rangeProblem('machine.ghz', MACHINE_LIMITS.ghz, options.ghz));
+    if (problem !== null) throw new ModelUsageError(problem);
     const table =
       options.ghz === undefined ? defaultCalibration : { ...defaultCalibration, ghz: options.ghz };
     this.calibration = new Calibration(options.calibration ?? {}, table);

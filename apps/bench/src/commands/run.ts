@@ -2,17 +2,17 @@
 // (written all or nothing) and a table on the terminal.
 import { relative, resolve } from 'node:path';
 import { type BenchRegistry, hasModel } from '../bench-registry.ts';
-import { ConfigError } from '../config/config-error.ts';
+import { ConfigError, formatIssue } from '../config/config-error.ts';
 import { DEFAULT_CONFIG_PATH } from '../config/default-config.ts';
 import { loadConfigFile } from '../config/load.ts';
-import type { ConfigOverrides } from '../config/overrides.ts';
+import { type ConfigOverrides, checkOverrideNames } from '../config/overrides.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
-import type { CliIo } from '../io.ts';
+import { type CliIo, interruptedExitCode } from '../io.ts';
 import { createProgress } from '../progress.ts';
-import { renderReports } from '../report/render-reports.ts';
+import { REPORT_FILE_NAMES, renderReports } from '../report/render-reports.ts';
 import { buildReport } from '../report/report.ts';
 import { renderTerminalTable } from '../report/terminal.ts';
-import { writeReportFiles } from '../report/write-reports.ts';
+import { reportTargetProblem, writeReportFiles } from '../report/write-reports.ts';
 import { RunError } from '../run/run-error.ts';
 import { runMatrix } from '../run/run-matrix.ts';
 
@@ -30,6 +30,11 @@ function message(error: unknown): string {
 }
 
 export async function runCommand(options: RunOptions, registry: BenchRegistry, io: CliIo): Promise<number> {
+  // The command line first: a wrong flag is named as the flag, before any file is read.
+  if (options.out.trim() === '') {
+    io.stderr.write('khva-bench: --out: must name a directory (got an empty string)\n');
+    return EXIT_USAGE;
+  }
   const configPath = options.config === undefined ? DEFAULT_CONFIG_PATH : resolve(io.cwd, options.config);
   const outDir = resolve(io.cwd, options.out);
   const overrides: ConfigOverrides = {
@@ -37,6 +42,16 @@ export async function runCommand(options: RunOptions, registry: BenchRegistry, i
     ...(options.backends === undefined ? {} : { backends: options.backends }),
     ...(options.workloads === undefined ? {} : { workloads: options.workloads }),
   };
+  const flagIssues = checkOverrideNames(overrides, registry);
+  if (flagIssues.length > 0) {
+    for (const issue of flagIssues) io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
+    return EXIT_USAGE;
+  }
+  const outProblem = await reportTargetProblem(outDir, REPORT_FILE_NAMES);
+  if (outProblem !== null) {
+    io.stderr.write(`khva-bench: --out: ${outProblem}\n`);
+    return EXIT_USAGE;
+  }
 
   let config: Awaited<ReturnType<typeof loadConfigFile>>;
   try {
@@ -63,11 +78,27 @@ export async function runCommand(options: RunOptions, registry: BenchRegistry, i
     return EXIT_FAILURE;
   }
   const report = buildReport(config, runs);
+  const watch = io.watchInterrupts?.();
   try {
-    await writeReportFiles(outDir, renderReports(report));
+    await writeReportFiles(outDir, renderReports(report), {
+      ...(watch === undefined ? {} : { signal: watch.signal }),
+      ...(io.beforeReportSwitch === undefined || watch === undefined
+        ? {}
+        : { beforeSwitch: () => io.beforeReportSwitch?.(watch.signal) ?? Promise.resolve() }),
+    });
   } catch (error) {
-    io.stderr.write(`khva-bench: cannot write the report to ${outDir}: ${message(error)}\n`);
+    if (watch?.signal.aborted) {
+      io.stderr.write(
+        `khva-bench: interrupted (${String(watch.signal.reason)}) before the report was switched; the previous report in ${outDir} is intact\n`,
+      );
+      return interruptedExitCode(watch.signal.reason);
+    }
+    io.stderr.write(
+      `khva-bench: cannot write the report to ${outDir} (the previous report is intact): ${message(error)}\n`,
+    );
     return EXIT_FAILURE;
+  } finally {
+    watch?.stop();
   }
   const seconds = ((io.now() - started) / 1000).toFixed(1);
   const shown = relative(io.cwd, outDir) || '.';

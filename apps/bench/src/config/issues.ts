@@ -1,22 +1,9 @@
 // Turns zod's issues into ConfigIssues that name the field and, where the set is closed, the allowed values.
 import { z } from 'zod';
+import { formatPath } from '../input/key-path.ts';
 import type { ConfigIssue } from './config-error.ts';
 
 type Path = readonly PropertyKey[];
-
-const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
-
-/** `machine.cpus`, `backends[2]`, `workloads["odd key"]`; the empty path is `(root)`. */
-export function formatPath(path: Path): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && IDENTIFIER.test(segment))
-      out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out === '' ? '(root)' : out;
-}
 
 /** The schema found by following `path` from `schema`, looking through optional/default wrappers. */
 function schemaAt(schema: z.core.$ZodType, path: Path): z.core.$ZodType | undefined {

@@ -1,44 +1,38 @@
 // Reading a config: JSON or YAML text -> raw document -> overrides -> schema -> normalised BenchConfig.
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+// Reading and parsing go through the hardened input module (size limit, duplicate and prototype keys,
+// alias bombs); every problem is a ConfigError.
 import type { BenchRegistry } from '../bench-registry.ts';
+import { InputError } from '../input/input-error.ts';
+import { INPUT_LIMITS } from '../input/limits.ts';
+import { type DocumentFormat, formatOf, parseMapping } from '../input/parse-document.ts';
+import { readInputFile } from '../input/read-input.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { ConfigError } from './config-error.ts';
 import { toConfigIssues } from './issues.ts';
 import { applyOverrides, type ConfigOverrides, checkOverrideNames } from './overrides.ts';
 import { createConfigSchema } from './schema.ts';
 
-export type ConfigFormat = 'json' | 'yaml';
-
-/** `.json` is JSON; anything else is read as YAML (which also accepts JSON). */
-export function formatOf(path: string): ConfigFormat {
-  return extname(path).toLowerCase() === '.json' ? 'json' : 'yaml';
-}
+export type ConfigFormat = DocumentFormat;
+export { formatOf };
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function syntaxError(source: string, message: string): ConfigError {
-  return new ConfigError(source, [{ path: '(syntax)', message }]);
+/** An InputError about a config file, as the ConfigError the config layer promises. */
+function asConfigError(error: unknown): unknown {
+  return error instanceof InputError && !(error instanceof ConfigError)
+    ? new ConfigError(error.source, error.issues)
+    : error;
 }
 
 /** Parses the text of a config file; throws a ConfigError for a syntax error or a document that is not a mapping. */
 export function parseConfigText(text: string, format: ConfigFormat, source: string): Record<string, unknown> {
-  let raw: unknown;
   try {
-    raw = format === 'json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    return parseMapping(text, { format, kind: 'config', source });
   } catch (error) {
-    if (error instanceof YAMLParseError || error instanceof SyntaxError) {
-      throw syntaxError(source, error.message.split('\n')[0] ?? error.message);
-    }
-    throw error;
+    throw asConfigError(error);
   }
-  if (!isMapping(raw)) {
-    throw new ConfigError(source, [{ path: '(root)', message: 'expected a mapping of config fields' }]);
-  }
-  return raw;
 }
 
 /** Validates a raw document (after applying `overrides`) against the registry's schema and normalises it. */
@@ -92,10 +86,9 @@ export async function loadConfigFile(
 ): Promise<BenchConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readInputFile(path, { kind: 'config', source, maxBytes: INPUT_LIMITS.configBytes });
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new ConfigError(source, [{ path: '(file)', message: `cannot read the file (${code})` }]);
+    throw asConfigError(error);
   }
   return validateConfig(parseConfigText(text, formatOf(path), source), registry, source, overrides);
 }

@@ -1,5 +1,6 @@
 // The config schema, built from a registry: backend and workload names, and each workload's own params.
 // One zod schema drives validation, the error messages and the published JSON Schema.
+import { CALIBRATION_CYCLES_MAX, MACHINE_LIMITS, type Range } from '@khva/memory-core';
 import { z } from 'zod';
 import type { BenchRegistry } from '../bench-registry.ts';
 import { hasModel } from '../bench-registry.ts';
@@ -69,7 +70,11 @@ function workloadsSchema(registry: BenchRegistry, lenient: boolean) {
 }
 
 function calibrationSchema(rows: readonly string[] | undefined) {
-  const cycles = z.number().nonnegative().meta({ description: 'Modelled cycles for this row.' });
+  const cycles = z
+    .number()
+    .nonnegative()
+    .max(CALIBRATION_CYCLES_MAX)
+    .meta({ description: 'Modelled cycles for this row.' });
   const description = 'Overrides of the cost table (modelled cycles), by row name.';
   if (rows === undefined) return z.record(z.string(), cycles).prefault({}).meta({ description });
   const shape: Record<string, z.ZodOptional<typeof cycles>> = {};
@@ -117,6 +122,11 @@ function backendOptionsSchema(registry: BenchRegistry, lenient: boolean) {
   return z.strictObject(shape).prefault({}).meta({ description });
 }
 
+/** A number within one of the model's limits (memory-core's MACHINE_LIMITS, the single source of truth). */
+function limited(range: Range) {
+  return (range.integer ? z.int() : z.number()).min(range.min).max(range.max);
+}
+
 /**
  * The config schema for a registry. With an empty registry (nothing wired in yet) names cannot be checked,
  * so they are only required to be strings; `run` then refuses to run anyway.
@@ -133,19 +143,15 @@ export function createConfigSchema(registry: BenchRegistry): ConfigSchema {
         .meta({ description: 'Seed of every run: same config and seed, byte-identical report.json.' }),
       machine: z
         .strictObject({
-          cpus: z.int().min(1).max(4096).meta({ description: 'Online CPUs.' }),
-          tlbEntries: z
-            .int()
-            .min(1)
+          cpus: limited(MACHINE_LIMITS.cpus).meta({ description: 'Online CPUs.' }),
+          tlbEntries: limited(MACHINE_LIMITS.tlbEntries)
             .default(DEFAULT_MACHINE.tlbEntries)
             .meta({ description: 'TLB entries per CPU.' }),
-          ghz: z
-            .number()
-            .positive()
-            .max(10)
-            .default(DEFAULT_MACHINE.ghz)
-            .meta({ description: 'Core clock.' }),
-          memGiB: z.int().min(1).default(DEFAULT_MACHINE.memGiB).meta({ description: 'Host memory.' }),
+          ghz: limited(MACHINE_LIMITS.ghz).default(DEFAULT_MACHINE.ghz).meta({ description: 'Core clock.' }),
+          memGiB: limited(MACHINE_LIMITS.memGiB)
+            .int()
+            .default(DEFAULT_MACHINE.memGiB)
+            .meta({ description: 'Host memory.' }),
         })
         .meta({ description: 'The modelled machine.' }),
       backends: backendsSchema(registry.backends.names(), lenient),
