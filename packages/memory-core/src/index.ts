@@ -21,7 +21,6 @@ export {
   lazyMaxPages,
 } from './lazy-purge.ts';
 export { CostLedger, type Counters, zeroCounters } from './ledger.ts';
-export { CALIBRATION_CYCLES_MAX, MACHINE_LIMITS, type Range, rangeProblem } from './machine-limits.ts';
 export { Mutex, RwLock } from './locks.ts';
 export {
   type AccessOp,
@@ -32,6 +31,7 @@ export {
   type Reachability,
   type Translation,
 } from './machine.ts';
+export { CALIBRATION_CYCLES_MAX, MACHINE_LIMITS, type Range, rangeProblem } from './machine-limits.ts';
 export { type FaultResult, Mm, type Vma } from './mm.ts';
 export { type ExposureFigures, GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 export { PageTable, type Pte } from './page-table.ts';
