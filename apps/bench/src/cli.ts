@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BenchRegistry } from './bench-registry.ts';
 import { exploreCommand } from './commands/explore.ts';
+import { type KernelFlag, parseKernelFlag } from './commands/kernel-flag.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
 import { runCommand } from './commands/run.ts';
@@ -136,15 +137,34 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
     .option('--max-schedules <n>', 'schedule budget (default 20000)', (v: string) => Number(v))
     .option('--no-reduction', 'explore every interleaving, without partial-order reduction')
     .option('--out <dir>', 'where to write the counterexample (default: next to the scenario)')
+    .option(
+      '--kernel <switches>',
+      "kernel switches over the scenario's kernel block, e.g. series=rfc-v1,samePfnRemap=on",
+    )
     .action(
       async (
         file: string,
-        flags: { backend?: string; maxSchedules?: number; reduction?: boolean; out?: string },
+        flags: {
+          backend?: string;
+          maxSchedules?: number;
+          reduction?: boolean;
+          out?: string;
+          kernel?: string;
+        },
       ) => {
+        let kernel: KernelFlag | undefined;
+        try {
+          kernel = flags.kernel === undefined ? undefined : parseKernelFlag(flags.kernel);
+        } catch (error) {
+          io.stderr.write(`khva-bench: ${error instanceof Error ? error.message : error}\n`);
+          setExitCode(EXIT_USAGE);
+          return;
+        }
         setExitCode(
           await exploreCommand(
             file,
             {
+              ...(kernel !== undefined ? { kernel } : {}),
               ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
               ...(flags.maxSchedules !== undefined ? { maxSchedules: flags.maxSchedules } : {}),
               ...(flags.reduction === false ? { reduction: false } : {}),

@@ -29,7 +29,20 @@ export interface BackendTraits {
 export interface BackendVm {
   readonly name: string;
   readonly mm: Mm;
+  /** The kernel being modelled, where the backend models a series' own gpc_map (vmap). */
+  readonly kernel?: BackendKernel;
 }
+
+/** The part of the kernel options a backend may follow (the KVM model's KernelOptions has it). */
+export interface BackendKernel {
+  /** The pfncache generation: mainline (kmap only), RFC v1 (vmap per memslot), RFC v3 (per folio). */
+  readonly series: 'mainline' | 'rfc-v1' | 'rfc-v3';
+  /** gpc_map masks FOLIO_MAPPING_ANON before testing folio->mapping (finding 3's fix). */
+  readonly gpcMapMasksAnon: boolean;
+}
+
+/** What a backend can report through MapContext.report: kernel code the model caught doing wrong. */
+export type BackendReport = 'raw-anon-mapping';
 
 /** Everything a backend may touch when it maps or unmaps for a cache. */
 export interface MapContext {
@@ -37,6 +50,16 @@ export interface MapContext {
   readonly vm: BackendVm;
   /** The refreshing thread's context (map/unmap run in refresh/deactivate: may sleep). */
   readonly ctx: ExecContext;
+  /**
+   * RFC v1's kvm_slot_no_direct_map(gpc->memslot): the cache's memslot is bound to a
+   * no-direct-map guest_memfd (false for an hva cache, which has no memslot).
+   */
+  readonly slotNoDirectMap?: boolean;
+  /**
+   * Record something the kernel code would get wrong here (gpc_map reading an anon folio's
+   * mapping as an address_space): the gpc counts it as a violation of the matching check.
+   */
+  report?(check: BackendReport, detail: string): void;
 }
 
 /** The error numbers a mapping may fail with (a subset of the KVM model's `Errno`). */
@@ -77,6 +100,12 @@ export interface MappingBackend {
    * used from ctx. Consulted by the gpc's reach guard when traits.needsReachGuard is set.
    */
   reachable(ctx: ExecContext, vm: BackendVm, khva: Va): boolean;
+  /**
+   * The gpc dropped pfn (kernel.releaseHook): an invalidation took it away, a refresh moved to
+   * another pfn, or the cache was deactivated. Called before the page can be freed, outside
+   * gpc->lock; per-access backends flush the translations their accesses left behind here.
+   */
+  release?(mc: MapContext, pfn: Pfn): void;
   /** Per-access backends: set up what accesses will need (may sleep; called from refresh). */
   prepare?(mc: MapContext): void;
   /** Per-access backends: map, touch, unmap; or answer that it cannot be done here. */

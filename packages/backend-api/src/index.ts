@@ -1,7 +1,9 @@
 export type {
   AccessRequest,
   AccessResult,
+  BackendKernel,
   BackendKind,
+  BackendReport,
   BackendTraits,
   BackendVm,
   MapContext,

@@ -61,6 +61,9 @@ export interface EphmapStats {
   /** purge(): mm-wide flushes of the mermap region (before mapped pages may be freed), and their IPIs. */
   mmFlushes: number;
   mmFlushIpis: number;
+  /** release() calls from the gpc (kernel.releaseHook), and the mm flushes they did. */
+  releases: number;
+  releaseFlushes: number;
   /** map()/unmap() calls, which a gpc never makes for a per-access backend. */
   unexpectedMapCalls: number;
 }
@@ -96,6 +99,8 @@ export class EphmapBackend implements MappingBackend {
     sliceFlushes: 0,
     mmFlushes: 0,
     mmFlushIpis: 0,
+    releases: 0,
+    releaseFlushes: 0,
     unexpectedMapCalls: 0,
   };
 
@@ -199,23 +204,37 @@ export class EphmapBackend implements MappingBackend {
     return this.refusal(ctx, vm) === null;
   }
 
-  // Models the full flush mermap requires before mapped pages are freed: differs: no gpc path calls it, only purge().
+  // Models the full flush mermap requires before mapped pages are freed, as the gpc's release hook
+  // (kernel.releaseHook) asks for it when the cache drops a pfn: differs: flushes the VM's whole
+  // region (mermap tracks no per-page state), and only if an access dirtied it since the last one.
+  release(mc: MapContext, _pfn: Pfn): void {
+    this.counters.releases++;
+    const state = this.mms.get(mc.vm.mm);
+    if (!state?.dirty) return;
+    this.flushMm(mc.ctx.cpu, mc.vm.mm, state);
+    this.counters.releaseFlushes++;
+  }
+
+  // Models the full flush mermap requires before mapped pages are freed: differs: forced by purge() for every dirty mm.
   purge(initiator: Cpu): void {
-    // Jackman's mm-global flush, tracked by a per-mm dirty flag: flush_tlb_mm_range() over every
-    // slice of each mm used since the last one (IPIs to that mm's CPUs only); pointers reset.
-    const end = mermapSliceBase(this.machine.cpus.length);
     for (const [mm, state] of this.mms) {
       if (!mm.alive) {
         this.mms.delete(mm);
         continue;
       }
-      if (!state.dirty) continue;
-      const { ipis } = this.machine.flushTlbMm(initiator, mm, MERMAP_BASE, end);
-      for (const mc of state.cpus.values()) mc.next = 0;
-      state.dirty = false;
-      this.counters.mmFlushes++;
-      this.counters.mmFlushIpis += ipis;
+      if (state.dirty) this.flushMm(initiator, mm, state);
     }
+  }
+
+  // Jackman's mm-global flush, tracked by a per-mm dirty flag: flush_tlb_mm_range() over every
+  // slice of the mm (IPIs to that mm's CPUs only); the bump pointers start again.
+  private flushMm(initiator: Cpu, mm: Mm, state: MermapMm): void {
+    const end = mermapSliceBase(this.machine.cpus.length);
+    const { ipis } = this.machine.flushTlbMm(initiator, mm, MERMAP_BASE, end);
+    for (const mc of state.cpus.values()) mc.next = 0;
+    state.dirty = false;
+    this.counters.mmFlushes++;
+    this.counters.mmFlushIpis += ipis;
   }
 
   /** Pages of this CPU's slice used since its last flush in mm (for inspection). */

@@ -100,13 +100,37 @@ class VmapBackend implements MappingBackend {
     return this.options.lazyMaxPagesOverride ?? lazyMaxPages(this.machine.onlineCpus.length);
   }
 
-  // Models gpc_map() of RFC v2/v3 (AS_NO_DIRECT_MAP page: vmap of 1 page, else kmap): differs: no memremap branch.
+  // Models gpc_map() per kernel.series: RFC v2/v3 vmap()s one page whose folio->mapping is
+  // AS_NO_DIRECT_MAP, else kmap(); RFC v1 decides per memslot (kvm_slot_no_direct_map(gpc->memslot),
+  // so an hva cache always gets kmap()); mainline always kmap(). Differs: no memremap branch.
   map(mc: MapContext, pfn: Pfn): MapResult {
     const m = this.machine;
     if (!m.mem.isRam(pfn)) return { ok: false, errno: 'EFAULT', reason: `pfn ${pfn} is not RAM` };
-    if (m.mem.get(pfn)?.noDirectMap) return this.vmap(mc.ctx.cpu, pfn);
+    if (this.needsVmap(mc, pfn)) return this.vmap(mc.ctx.cpu, pfn);
     this.pageAddressMaps++;
     return { ok: true, khva: m.pageAddress(pfn) };
+  }
+
+  // The series' choice between vmap() and kmap(). RFC v2/v3 read compound_head(page)->mapping and
+  // test it with mapping_no_direct_map() unmasked: for an anon folio that pointer is an anon_vma
+  // tagged with FOLIO_MAPPING_ANON, read as an address_space (finding 3; reported to the gpc unless
+  // kernel.gpcMapMasksAnon). The model then takes the flag as clear, i.e. kmap().
+  private needsVmap(mc: MapContext, pfn: Pfn): boolean {
+    // A context without a kernel (a backend driven alone) gets RFC v3 with the fix.
+    const kernel = mc.vm.kernel ?? { series: 'rfc-v3', gpcMapMasksAnon: true };
+    const frame = this.machine.mem.get(pfn);
+    switch (kernel.series) {
+      case 'mainline':
+        return false;
+      case 'rfc-v1':
+        return mc.slotNoDirectMap === true;
+      case 'rfc-v3':
+        if (frame?.anon) {
+          if (!kernel.gpcMapMasksAnon) mc.report?.('raw-anon-mapping', `pfn ${pfn} is anon`);
+          return false;
+        }
+        return frame?.noDirectMap === true;
+    }
   }
 
   // Models vmap() of one page (VA + guard page, purge-and-retry once, one PTE): differs: no vm_struct, no node pools.

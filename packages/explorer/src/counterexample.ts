@@ -77,6 +77,7 @@ function expectationFor(violations: readonly Violation[]): ScenarioExpect {
   const e: { -readonly [K in keyof ScenarioExpect]: ScenarioExpect[K] } = {};
   if (violations.some((v) => v.kind === 'invariant')) e.violations = [];
   if (violations.some((v) => v.kind === 'use-after-free')) e.useAfterFree = false;
+  if (violations.some((v) => v.kind === 'stale-after-free')) e.staleAfterFree = false;
   if (violations.some((v) => v.kind === 'oops')) e.oops = false;
   return e;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BackendRegistry } from '@khva/pfncache';
-import { loadScenarioFile } from '@khva/pfncache/scenario';
+import { loadScenarioFile, type Scenario } from '@khva/pfncache/scenario';
 import { type ExploreResult, explore } from './explore.ts';
 
 export interface ExploreFileOptions {
@@ -14,6 +14,8 @@ export interface ExploreFileOptions {
   readonly reduction?: boolean;
   /** Where to write the counterexample (default: next to the scenario file). */
   readonly outDir?: string;
+  /** Kernel switches over the file's `kernel` block (the counterexample carries them). */
+  readonly kernel?: Partial<Scenario['kernel']>;
 }
 
 export interface ExploreFileResult {
@@ -47,7 +49,8 @@ export interface ExploreFileResult {
  */
 export function exploreFile(path: string, options: ExploreFileOptions): ExploreFileResult {
   const file = resolve(path);
-  const scenario = loadScenarioFile(file);
+  const loaded = loadScenarioFile(file);
+  const scenario = options.kernel ? { ...loaded, kernel: { ...loaded.kernel, ...options.kernel } } : loaded;
   const result = explore(scenario, {
     registry: options.registry,
     ...(options.backend !== undefined ? { backend: options.backend } : {}),

@@ -19,6 +19,20 @@ export interface FuzzCase {
 export const FUZZ_GMEM_HVA = 0x7e0000000000;
 export const FUZZ_ANON_HVA = 0x7f0000000000;
 export const FUZZ_ANON2_HVA = 0x7f1000000000;
+/** VMM memory outside every memslot (Xen's shared_info by hva may live there). */
+export const FUZZ_OUTSIDE_HVA = 0x7d0000000000;
+
+/** The fuzz world's kernel: RFC v3 as posted (the finding fixes off, but gpcMapMasksAnon as by default). */
+export const FUZZ_KERNEL: Scenario['kernel'] = {
+  series: 'rfc-v3',
+  gmemInvalidation: true,
+  flushOnZap: true,
+  reachGuard: true,
+  samePfnRemap: false,
+  hvaRangeTracking: false,
+  gpcMapMasksAnon: true,
+  releaseHook: false,
+};
 
 /** Backends that cannot serve a page absent from the direct map (their known finding, not the gpc's). */
 export const DIRECT_MAP_ONLY_BACKENDS: readonly string[] = ['direct-map', 'memremap-strict'];
@@ -28,12 +42,17 @@ export const DIRECT_MAP_ONLY_BACKENDS: readonly string[] = ['direct-map', 'memre
  * cannot take it), an anonymous slot that memslot changes move, a small anonymous slot that may
  * be deleted; two vCPUs, a VMM thread, another process and a hard IRQ on vCPU 1's CPU.
  */
-export function fuzzScenario(backend: string, ops: readonly ScenarioStep[], noDirectMap = true): Scenario {
+export function fuzzScenario(
+  backend: string,
+  ops: readonly ScenarioStep[],
+  noDirectMap = true,
+  kernel: Partial<Scenario['kernel']> = {},
+): Scenario {
   return {
     name: `fuzz (${backend})`,
     machine: { cpus: 4 },
     backend,
-    kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
+    kernel: { ...FUZZ_KERNEL, ...kernel },
     vms: [
       {
         name: 'vm0',
@@ -50,7 +69,7 @@ export function fuzzScenario(backend: string, ops: readonly ScenarioStep[], noDi
           { slot: 1, gfn: 0x100, pages: 16, backing: 'anon', flags: [], hva: FUZZ_ANON_HVA },
           { slot: 2, gfn: 0x300, pages: 4, backing: 'anon', flags: [], hva: FUZZ_ANON2_HVA },
         ],
-        mappings: [],
+        mappings: [{ hva: FUZZ_OUTSIDE_HVA, pages: 1 }],
       },
     ],
     threads: [
@@ -66,7 +85,7 @@ export function fuzzScenario(backend: string, ops: readonly ScenarioStep[], noDi
 
 const caches = fc.constantFrom('pv', 'sh');
 const sleepers = fc.constantFrom('vcpu0', 'vcpu1', 'vmm');
-const anonHvas = fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1000, FUZZ_ANON2_HVA);
+const anonHvas = fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1000, FUZZ_ANON2_HVA, FUZZ_OUTSIDE_HVA);
 
 /**
  * One op over the gpc API or an invalidation source: activate (gpa in the gmem slot, the
@@ -86,7 +105,8 @@ export const fuzzOp: fc.Arbitrary<ScenarioStep> = fc.oneof(
     thread: sleepers,
     op: fc.constant('activate-hva' as const),
     cache: caches,
-    hva: fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1040),
+    // FUZZ_OUTSIDE_HVA: VMM memory in no memslot (an hva cache there is R6's).
+    hva: fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1040, FUZZ_OUTSIDE_HVA),
     len: fc.constant(8),
   }),
   fc.record({
@@ -162,6 +182,8 @@ export interface FuzzRunOptions {
   readonly maxSteps?: number;
   /** Names of checks not to report (known findings, while they are being fixed). */
   readonly ignore?: readonly string[];
+  /** Kernel switches over FUZZ_KERNEL (e.g. a finding's fix). */
+  readonly kernel?: Partial<Scenario['kernel']>;
 }
 
 export interface FuzzRunResult {
@@ -173,7 +195,7 @@ export interface FuzzRunResult {
 /** Run one case on a fresh world, every check after every step; stops at the first violation. */
 export function runFuzzCase(c: FuzzCase, options: FuzzRunOptions, snapshots = true): FuzzRunResult {
   const noDirectMap = options.noDirectMap ?? !DIRECT_MAP_ONLY_BACKENDS.includes(options.backend);
-  const scenario = fuzzScenario(options.backend, c.ops, noDirectMap);
+  const scenario = fuzzScenario(options.backend, c.ops, noDirectMap, options.kernel);
   const ops = threadOps(scenario);
   // Global position of each thread's k-th op in the case.
   const order = new Map<string, number[]>();
@@ -226,6 +248,8 @@ export interface FuzzOptions {
   readonly maxOps?: number;
   /** Names of checks not to report (known findings, while they are being fixed). */
   readonly ignore?: readonly string[];
+  /** Kernel switches over FUZZ_KERNEL (e.g. a finding's fix). */
+  readonly kernel?: Partial<Scenario['kernel']>;
 }
 
 export interface FuzzReport {
@@ -267,6 +291,7 @@ export function fuzz(options: FuzzOptions): FuzzReport[] {
       backend,
       ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
       ...(options.ignore ? { ignore: options.ignore } : {}),
+      ...(options.kernel ? { kernel: options.kernel } : {}),
     };
     const details = fc.check(fuzzProperty(runOptions, options.maxOps), { seed, numRuns });
     const wallMs = performance.now() - t0;

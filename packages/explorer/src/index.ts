@@ -10,6 +10,7 @@ export { type ExploreFileOptions, type ExploreFileResult, exploreFile } from './
 export { dependent, type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 export {
   DIRECT_MAP_ONLY_BACKENDS,
+  FUZZ_KERNEL,
   type FuzzCase,
   type FuzzOptions,
   type FuzzReport,

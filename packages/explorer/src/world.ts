@@ -86,10 +86,10 @@ export interface StepEvent {
 
 /** A broken rule: an invariant of `@khva/pfncache`, or one of the explorer's own checks. */
 export interface Violation {
-  /** Invariant name, or `use-after-free`, `oops-on-promised-path`, `deadlock`, `model-error`,
+  /** Invariant name, or `use-after-free`, `stale-translation-after-free`, `oops-on-promised-path`, `deadlock`, `model-error`,
    * `mappings-unbalanced-at-end`. */
   readonly name: string;
-  readonly kind: 'invariant' | 'use-after-free' | 'oops' | 'deadlock' | 'error' | 'end';
+  readonly kind: 'invariant' | 'use-after-free' | 'stale-after-free' | 'oops' | 'deadlock' | 'error' | 'end';
   readonly cache?: string;
   readonly detail: string;
 }
@@ -123,6 +123,7 @@ export class ScheduleRun {
   private inst: WorldInstrumentation | null = null;
   private readonly vmMms: Set<Mm>;
   private uafSeen: number;
+  private uafWindowsSeen: number;
   private oopsSeen: number;
   private readonly ignore: ReadonlySet<string>;
 
@@ -156,6 +157,7 @@ export class ScheduleRun {
     const m = this.world.kvm.machine;
     this.vmMms = new Set([...this.world.vms.values()].map((v: Vm) => v.mm));
     this.uafSeen = m.oracle.figures().useAfterFreeAccesses;
+    this.uafWindowsSeen = m.oracle.figures().useAfterFreeWindows;
     this.oopsSeen = m.oopses.length;
     this.ignore = new Set(options.ignore ?? []);
     this.rec = footprints ? new Recorder() : null;
@@ -269,6 +271,17 @@ export class ScheduleRun {
       this.uafSeen = uaf;
     }
     const traits = this.world.backend.traits;
+    // A per-access backend (mermap) promises nothing after its put: its caller must flush before
+    // the pages are freed, so any translation it left that outlives its page breaks the contract.
+    const windows = m.oracle.figures().useAfterFreeWindows;
+    if (traits.kind === 'per-access' && windows > this.uafWindowsSeen) {
+      out.push({
+        name: 'stale-translation-after-free',
+        kind: 'stale-after-free',
+        detail: `${event.thread} ${event.op}: ${windows - this.uafWindowsSeen} translation(s) left by ${this.world.backend.name} outlive the page they map`,
+      });
+    }
+    this.uafWindowsSeen = windows;
     for (const rec of m.oopses.slice(this.oopsSeen)) {
       const foreign = !this.vmMms.has(m.cpu(rec.cpu).loadedMm as Mm);
       const promised =

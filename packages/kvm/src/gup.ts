@@ -35,7 +35,17 @@ export function gmemGetPfn(vm: Vm, ctx: ExecContext, slot: Memslot, gfn: number)
   return pfn;
 }
 
-// Models gpc_is_gmem_backed() (pfncache RFC v3): a gmem-only slot, or a gfn made private.
+// Models the test in front of gpc_to_pfn()'s kvm_gmem_get_pfn() call, per kernel.series: RFC v3's
+// gpc_is_gmem_backed() (a gmem-only slot or a private gfn), RFC v1's kvm_slot_has_gmem() (any slot
+// bound to a file, shared gfns too); mainline has no guest_memfd path at all.
 export function usesGmem(vm: Vm, slot: Memslot | null, gfn: number): boolean {
-  return slot !== null && slot.gmem !== null && (isGmemOnly(slot) || vm.privateGfns.has(gfn));
+  if (slot === null || slot.gmem === null) return false;
+  switch (vm.kernel.series) {
+    case 'mainline':
+      return false;
+    case 'rfc-v1':
+      return true;
+    case 'rfc-v3':
+      return isGmemOnly(slot) || vm.privateGfns.has(gfn);
+  }
 }

@@ -1,7 +1,15 @@
 export { type Errno, type ErrnoResult, isErrno } from './errno.ts';
 export { type GmemFlags, type GmemUserMapping, GuestMemfd } from './guest-memfd.ts';
 export type { GmemInvalidation, InflightInvalidation, InvalidationSubscriber } from './invalidation.ts';
-export { defaultKernelOptions, type KernelOptions } from './kernel-options.ts';
+export {
+  defaultKernelOptions,
+  findingFixSwitches,
+  type KernelOptions,
+  type KernelOptionsInput,
+  type KernelSeries,
+  kernelSeries,
+  resolveKernelOptions,
+} from './kernel-options.ts';
 export { Kvm, type KvmOptions } from './kvm.ts';
 export type { MemslotSpec } from './memslot-update.ts';
 export {

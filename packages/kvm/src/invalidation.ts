@@ -4,7 +4,8 @@ import type { Vm } from './vm.ts';
 
 /** What invalidation calls on each registered cache (gfn_to_pfn_cache_invalidate_start's walk). */
 export interface InvalidationSubscriber {
-  invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<void>;
+  /** Invalidate if covered; answers whether the cache is active with its uhva in the range. */
+  invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<boolean>;
 }
 
 export interface InflightInvalidation {
@@ -15,6 +16,8 @@ export interface InflightInvalidation {
   readonly reachesGpc: boolean;
   /** The caches have been walked for this range (at once for a source that never walks them). */
   walked: boolean;
+  /** The walk met an active cache whose uhva lies in the range (kernel.hvaRangeTracking). */
+  coversCache: boolean;
 }
 
 /** What a guest_memfd invalidation begin decided, handed to its end (bindings are stable between). */
@@ -39,12 +42,14 @@ export function* mmuNotifierInvalidateRangeStart(vm: Vm, t: SimThread, start: Va
 }
 
 // Models kvm_mmu_notifier_invalidate_range_end(): bump the sequence (only if a memslot
-// overlaps), then drop the active count.
+// overlaps: kvm_handle_hva_range runs on_lock only for ranges that hit a slot), then drop the
+// active count. With kernel.hvaRangeTracking (the fix for R6) the sequence also moves when the
+// walk met an active cache in the range, so a refresh whose unlocked window it fell into retries.
 export function mmuNotifierInvalidateRangeEnd(vm: Vm, start: Va, end: Va): void {
-  if (vm.memslots.overlapsHva(start, end)) {
-    vm.mmuInvalidateSeq++;
-    vm.mmuInvalidateInProgress--;
-  }
+  const entry = vm.inflight.find((x) => x.source === 'mmu-notifier' && x.start === start && x.end === end);
+  const overlaps = vm.memslots.overlapsHva(start, end);
+  if (overlaps) vm.mmuInvalidateInProgress--;
+  if (overlaps || (vm.kernel.hvaRangeTracking && entry?.coversCache === true)) vm.mmuInvalidateSeq++;
   vm.activeInvalidateCount--;
   dropInflight(vm, 'mmu-notifier', start, end);
   vm.event(`mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
@@ -59,11 +64,20 @@ function* walkCaches(
   ranges: ReadonlyArray<readonly [Va, Va]>,
   reachesGpc: boolean,
 ): ThreadBody<void> {
-  const entries = ranges.map(([start, end]) => ({ start, end, source, reachesGpc, walked: !reachesGpc }));
+  const entries = ranges.map(([start, end]) => ({
+    start,
+    end,
+    source,
+    reachesGpc,
+    walked: !reachesGpc,
+    coversCache: false,
+  }));
   vm.inflight.push(...entries);
   if (!reachesGpc) return;
   for (const entry of entries) {
-    for (const c of [...vm.gpcList]) yield* c.invalidateStart(t, entry.start, entry.end);
+    for (const c of [...vm.gpcList]) {
+      if (yield* c.invalidateStart(t, entry.start, entry.end)) entry.coversCache = true;
+    }
     entry.walked = true;
   }
 }

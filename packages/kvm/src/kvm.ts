@@ -7,12 +7,12 @@ import {
   Scheduler,
   type SimThread,
 } from '@khva/memory-core';
-import { defaultKernelOptions, type KernelOptions } from './kernel-options.ts';
+import { type KernelOptions, type KernelOptionsInput, resolveKernelOptions } from './kernel-options.ts';
 import { Vm } from './vm.ts';
 
 export interface KvmOptions {
   readonly machine: Machine | MachineOptions;
-  readonly kernel?: Partial<KernelOptions>;
+  readonly kernel?: KernelOptionsInput;
   readonly seed?: number;
 }
 
@@ -28,7 +28,7 @@ export class Kvm {
   constructor(options: KvmOptions) {
     this.machine = options.machine instanceof Machine ? options.machine : new Machine(options.machine);
     this.scheduler = new Scheduler(this.machine, options.seed ?? 1);
-    this.kernel = { ...defaultKernelOptions, ...options.kernel };
+    this.kernel = resolveKernelOptions(options.kernel);
   }
 
   // Models KVM_CREATE_VM from a fresh VMM process: the VM gets that process's mm.

@@ -53,6 +53,7 @@ export class VmmMemory {
         const f = vm.machine.mem.alloc(vm.id, vm.mm.id, tag, `vm${vm.id}:anon:${va.toString(16)}`);
         // do_anonymous_page hands out a zeroed page; a reused frame still holds old bytes.
         f.bytes = null;
+        f.anon = true;
         vm.machine.ledger.charge('faultAnon');
         return { pfn: f.pfn, gen: f.gen };
       },
@@ -193,6 +194,7 @@ export class VmmMemory {
     const fresh = m.mem.alloc(oldFrame.owner, oldFrame.ownerMm, oldFrame.tag, oldFrame.ident);
     // The new frame gets exactly the old contents (a reused frame's own bytes must not survive).
     fresh.bytes = oldFrame.bytes ? oldFrame.bytes.slice() : null;
+    fresh.anon = oldFrame.anon;
     m.unmapUser(vm.mm, va);
     m.flushTlbMm(t.cpu, vm.mm, va, va + PAGE_SIZE);
     m.mapUser(vm.mm, va, fresh.pfn);

@@ -112,6 +112,7 @@ export function recordingSubscriber(vm: Vm): { calls: SubscriberCall[]; sub: Inv
       calls.push({ start, end, active: vm.activeInvalidateCount, inProgress: vm.mmuInvalidateInProgress });
       // The real gpc spins on its write lock here: a point where another thread could run.
       yield { kind: 'preempt', label: 'subscriber' };
+      return false;
     },
   };
   vm.gpcList.add(sub);

@@ -17,6 +17,8 @@ export interface Frame {
   tag: Sensitivity;
   /** The page's mapping is flagged no-direct-map (AS_NO_DIRECT_MAP on a guest_memfd folio). */
   noDirectMap: boolean;
+  /** PageAnon: folio->mapping is an anon_vma tagged with FOLIO_MAPPING_ANON, not an address_space. */
+  anon: boolean;
   refcount: number;
   /** Bumped on every free. */
   gen: number;
@@ -101,6 +103,7 @@ export class PhysicalMemory {
         ownerMm: 0,
         tag: 'none',
         noDirectMap: false,
+        anon: false,
         refcount: 0,
         gen: 0,
         ident: 'free',
@@ -112,6 +115,7 @@ export class PhysicalMemory {
     frame.owner = owner;
     frame.ownerMm = ownerMm;
     frame.tag = tag;
+    frame.anon = false;
     frame.refcount = 1;
     frame.ident = ident ?? `o${owner}:g${frame.gen}`;
     this.listener?.frameOwnerChanged(frame, prev);
@@ -137,6 +141,7 @@ export class PhysicalMemory {
     f.ownerMm = 0;
     f.tag = 'none';
     f.noDirectMap = false;
+    f.anon = false;
     f.gen++;
     f.ident = 'free';
     // Contents stay until someone else writes: a stale reader sees the old owner's data.

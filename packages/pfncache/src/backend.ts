@@ -4,6 +4,8 @@ export {
   type AccessResult,
   type BackendFactory,
   type BackendKind,
+  type BackendKernel,
+  type BackendReport,
   type BackendTraits,
   type BackendVm,
   checkBackendOptions,

@@ -87,6 +87,10 @@ export interface GpcViolations {
   einvalSideEffects: number;
   /** An -EFAULT refresh that left a pfn, a khva, valid or a mapping behind (invariant 14). */
   failureEpilogue: number;
+  /** gpc_map read an anon folio's tagged mapping pointer as an address_space (finding 3). */
+  rawAnonMapping: number;
+  /** RFC v1 went on with the pfn of a kvm_gmem_get_pfn() call that failed (return value ignored). */
+  gmemErrorIgnored: number;
 }
 
 /**
@@ -114,6 +118,8 @@ export class GfnToPfnCache {
     lockOrder: 0,
     einvalSideEffects: 0,
     failureEpilogue: 0,
+    rawAnonMapping: 0,
+    gmemErrorIgnored: 0,
   };
   /** Page references taken by translation and not dropped yet (invariant 15: none at rest). */
   heldRefs = 0;
@@ -124,6 +130,8 @@ export class GfnToPfnCache {
   pfnIdent: string | null = null;
   /** A refresh is inside hva_to_pfn_retry's unlocked window. */
   inUnlockedWindow = false;
+  /** The pfn a backend was last told about through release (kernel.releaseHook): told once. */
+  private released: Pfn = KVM_PFN_ERR_FAULT;
   private readonly hook = { invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e) };
 
   // Models kvm_gpc_init(): sentinels set, locks initialised; khva/memslot/generation start empty.
@@ -279,9 +287,16 @@ export class GfnToPfnCache {
       this.khva = NULL_KHVA;
       this.pfnIdent = null;
     }
-    const unmapOld = oldPfn !== this.pfn;
+    // With kernel.samePfnRemap the same pfn may have been mapped anew: the old mapping goes too.
+    const remapped =
+      this.vm.kernel.samePfnRemap &&
+      oldKhva !== NULL_KHVA &&
+      oldPfn === this.pfn &&
+      this.mappedAt() !== oldKhva;
+    const unmapOld = oldPfn !== this.pfn || remapped;
     this.lock.writeUnlock(t);
     if (unmapOld) this.gpcUnmap(t, oldPfn, oldKhva);
+    if (oldPfn !== this.pfn) this.releasePfn(t, oldPfn);
     if (
       ret === 'EFAULT' &&
       (this.valid || this.pfn !== KVM_PFN_ERR_FAULT || this.khva !== NULL_KHVA || this.live.length > 0)
@@ -289,6 +304,11 @@ export class GfnToPfnCache {
       this.violations.failureEpilogue++;
     }
     return ret;
+  }
+
+  /** The page-aligned khva (NULL stays NULL). */
+  private mappedAt(): Va {
+    return this.khva === NULL_KHVA ? NULL_KHVA : pageAlignDown(this.khva);
   }
 
   /** The fields refresh may write, as one comparable value. */
@@ -350,7 +370,7 @@ export class GfnToPfnCache {
       }
       newPfn = got;
       this.heldRefs++;
-      if (newPfn === this.pfn) {
+      if (newPfn === this.pfn && this.mayReuse(newPfn, oldKhva)) {
         newKhva = oldKhva;
       } else if (this.perAccess) {
         // Nothing to map: accesses map and unmap around themselves. Set up what they need.
@@ -377,11 +397,21 @@ export class GfnToPfnCache {
     }
     this.valid = true;
     this.pfn = newPfn;
+    this.released = KVM_PFN_ERR_FAULT;
     this.pfnIdent = vm.machine.mem.get(newPfn)?.ident ?? null;
     this.khva = newKhva === NULL_KHVA ? NULL_KHVA : newKhva + offsetInPage(this.uhva);
     // The reference translation took goes: from now on invalidation, not a pin, keeps it right.
     this.releaseRef(newPfn);
     return 0;
+  }
+
+  // The series' test for keeping the old khva is new_pfn == gpc->pfn alone (finding 1). With
+  // kernel.samePfnRemap a direct-map address is not kept for a page whose folio is now flagged
+  // no-direct-map: gpc_map would not choose page_address() for it, so it is mapped anew.
+  private mayReuse(pfn: Pfn, oldKhva: Va): boolean {
+    if (!this.vm.kernel.samePfnRemap || oldKhva === NULL_KHVA) return true;
+    const m = this.vm.machine;
+    return !(oldKhva === m.pageAddress(pfn) && m.mem.get(pfn)?.noDirectMap === true);
   }
 
   // Models kvm_release_page_clean()/_unused() on the page translation returned.
@@ -396,12 +426,15 @@ export class GfnToPfnCache {
     return this.vm.activeInvalidateCount > 0 || this.vm.mmuInvalidateSeq !== mmuSeq;
   }
 
-  // Models gpc_to_pfn() of the seed series (RFC v3): a gpa cache on a gmem-only slot or a private
-  // gfn takes its pfn from kvm_gmem_get_pfn(), any error becoming -EFAULT; otherwise GUP.
+  // Models gpc_to_pfn() of the seed series, per kernel.series: a gpa cache whose slot the series
+  // sends to guest_memfd (vm.usesGmem) takes its pfn from kvm_gmem_get_pfn(); RFC v3 turns an error
+  // into -EFAULT, RFC v1 ignores the return value and returns its pfn variable unwritten (the model
+  // counts that and fails the lookup instead of inventing a value); otherwise, and on mainline, GUP.
   private gpcToPfn(ctx: ExecContext): Pfn | Errno {
     const gfn = Math.floor(this.gpa / PAGE_SIZE);
     if (this.gpa !== INVALID_GPA && this.vm.usesGmem(this.memslot, gfn) && this.memslot) {
       const r = this.vm.gmemGetPfn(ctx, this.memslot, gfn);
+      if (isErrno(r) && this.vm.kernel.series === 'rfc-v1') this.violations.gmemErrorIgnored++;
       return isErrno(r) ? 'EFAULT' : r;
     }
     const r = this.vm.hvaToPfn(ctx, this.uhva);
@@ -435,7 +468,24 @@ export class GfnToPfnCache {
   }
 
   private mapContext(ctx: ExecContext): MapContext {
-    return { machine: this.vm.machine, vm: this.vm, ctx };
+    return {
+      machine: this.vm.machine,
+      vm: this.vm,
+      ctx,
+      slotNoDirectMap: this.memslot?.gmem?.flags.noDirectMap === true,
+      report: (check) => {
+        if (check === 'raw-anon-mapping') this.violations.rawAnonMapping++;
+      },
+    };
+  }
+
+  // kernel.releaseHook: tell the backend the cache no longer uses pfn, before it can be freed and
+  // outside gpc->lock (a flush may send IPIs). Once per pfn: an invalidation that already told it
+  // is not repeated by the refresh that then moves away.
+  private releasePfn(t: SimThread, pfn: Pfn): void {
+    if (!this.vm.kernel.releaseHook || pfn === KVM_PFN_ERR_FAULT || pfn === this.released) return;
+    this.released = pfn;
+    this.backend.release?.(this.mapContext(t.ctx), pfn);
   }
 
   // Models kvm_gpc_deactivate(): inactive and invalid under the write lock, off the list, then
@@ -457,22 +507,30 @@ export class GfnToPfnCache {
       this.vm.gpcList.delete(this.hook);
       yield { kind: 'preempt', label: 'deactivated' };
       this.gpcUnmap(t, oldPfn, oldKhva);
+      this.releasePfn(t, oldPfn);
     } finally {
       this.refreshLock.unlock(t);
     }
   }
 
   // Models gfn_to_pfn_cache_invalidate_start() for this cache: test under the read lock, then
-  // re-test under the write lock and clear valid. Never unmaps: the next refresh does.
-  *invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<void> {
-    const hit = () => this.valid && this.pfn !== KVM_PFN_ERR_FAULT && this.uhva >= start && this.uhva < end;
+  // re-test under the write lock and clear valid. Never unmaps: the next refresh does. Differs:
+  // answers whether the cache is active with its uhva in the range (read under the lock), which
+  // kernel.hvaRangeTracking uses; with kernel.releaseHook the backend hears of the dropped pfn.
+  *invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<boolean> {
+    const inRange = () => this.uhva >= start && this.uhva < end;
+    const hit = () => this.valid && this.pfn !== KVM_PFN_ERR_FAULT && inRange();
     yield* this.lock.readLock(t);
+    const covers = this.active && inRange();
     const first = hit();
     this.lock.readUnlock(t);
-    if (!first) return;
+    if (!first) return covers;
     yield* this.lock.writeLock(t);
-    if (hit()) this.markInvalidated();
+    const dropped = hit() ? this.pfn : KVM_PFN_ERR_FAULT;
+    if (dropped !== KVM_PFN_ERR_FAULT) this.markInvalidated();
     this.lock.writeUnlock(t);
+    this.releasePfn(t, dropped);
+    return covers;
   }
 
   /** The invalidation hook's effect on a cache it hits. */

@@ -4,6 +4,7 @@ export {
   type AccessResult,
   type BackendFactory,
   type BackendKind,
+  type BackendReport,
   type BackendTraits,
   checkBackendOptions,
   defineBackend,

@@ -227,6 +227,27 @@ export const invariants: readonly Invariant[] = [
       g.violations.lockOrder > 0 ? `${g.violations.lockOrder} refresh_lock taken under gpc->lock` : null,
   },
   {
+    name: 'gpc-map-masks-anon',
+    spec: 'model',
+    description:
+      "gpc_map never reads an anon folio's mapping as an address_space (GUP masks FOLIO_MAPPING_ANON first)",
+    atRest: false,
+    check: (g) =>
+      g.violations.rawAnonMapping > 0
+        ? `${g.violations.rawAnonMapping} gpc_map call(s) tested AS_NO_DIRECT_MAP through an anon_vma pointer`
+        : null,
+  },
+  {
+    name: 'gmem-error-checked',
+    spec: 'model',
+    description: 'a failed kvm_gmem_get_pfn() is never taken for a pfn (RFC v1 ignored its return value)',
+    atRest: false,
+    check: (g) =>
+      g.violations.gmemErrorIgnored > 0
+        ? `${g.violations.gmemErrorIgnored} failed kvm_gmem_get_pfn() call(s) whose unwritten pfn was used`
+        : null,
+  },
+  {
     name: 'valid-khva-translates',
     spec: 'model',
     description: "a valid cache's khva translates to its pfn from every CPU the backend promises",

@@ -48,6 +48,7 @@ export interface TraceEntry {
   faults?: AccessRecord[];
   useAfterFree?: boolean;
   stale?: boolean;
+  staleAfterFree?: boolean;
   violations: string[];
   error?: string;
 }
@@ -330,6 +331,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     const oops0 = m.oopses.length;
     const faults0 = m.faults.length;
     const uaf0 = m.oracle.figures().useAfterFreeAccesses;
+    const windows0 = m.oracle.figures().useAfterFreeWindows;
     w.lastAccess = null;
     let result: 0 | boolean | string;
     let error: string | undefined;
@@ -382,6 +384,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     if (uaf) entry.useAfterFree = true;
     const lastAccess = w.lastAccess as AccessOutcome | null;
     if (lastAccess?.ok && lastAccess.stale) entry.stale = true;
+    if (m.oracle.figures().useAfterFreeWindows > windows0) entry.staleAfterFree = true;
     if (error) entry.error = error;
     trace.push(entry);
     if (error) {
@@ -407,6 +410,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
       fault: entry.faults !== undefined,
       useAfterFree: uaf,
       stale: entry.stale === true,
+      staleAfterFree: entry.staleAfterFree === true,
       ...entry.deltas,
       violations: entry.violations,
     };

@@ -22,11 +22,18 @@ export const errnoNames = [
   'EBUSY',
 ] as const;
 
+// The kernel block (KernelOptions of @khva/kvm): `series` picks the generation, gmemInvalidation
+// follows it unless given, the finding fixes are off unless turned on (gpcMapMasksAnon: on).
 export const kernelSchema = z
   .object({
-    gmemInvalidation: z.boolean().default(true),
+    series: z.enum(['mainline', 'rfc-v1', 'rfc-v3']).default('rfc-v3'),
+    gmemInvalidation: z.boolean().optional(),
     flushOnZap: z.boolean().default(true),
     reachGuard: z.boolean().default(true),
+    samePfnRemap: z.boolean().default(false),
+    hvaRangeTracking: z.boolean().default(false),
+    gpcMapMasksAnon: z.boolean().default(true),
+    releaseHook: z.boolean().default(false),
   })
   .strict();
 
@@ -79,6 +86,8 @@ export const expectSchema = z
     fault: z.boolean().optional(),
     useAfterFree: z.boolean().optional(),
     stale: z.boolean().optional(),
+    /** A translation outlived the page it maps during the step (a use-after-free window opened). */
+    staleAfterFree: z.boolean().optional(),
     mapCalls: nonNeg.optional(),
     unmapCalls: nonNeg.optional(),
     tlbFlushesGlobal: nonNeg.optional(),
@@ -145,7 +154,7 @@ export const scenarioSchema = z
       })
       .strict(),
     backend: z.string().min(1),
-    kernel: kernelSchema.default({ gmemInvalidation: true, flushOnZap: true, reachGuard: true }),
+    kernel: kernelSchema.prefault({}),
     seed: int.optional(),
     vms: z.array(vmSchema).default([]),
     threads: z.array(threadSchema).min(1),
