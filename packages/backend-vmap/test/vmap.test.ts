@@ -145,7 +145,7 @@ describe('vmap: lazy vunmap and the purge', () => {
       const frame = m.mem.alloc(1, 1, 'secret');
       frame.noDirectMap = true;
       m.removeFromDirectMap(frame.pfn);
-      const mc = { machine: m, vm: null as never, ctx: { cpu: m.cpu(0), mode: 'process' as const } };
+      const mc = { machine: m, vm: {} as never, ctx: { cpu: m.cpu(0), mode: 'process' as const } };
       for (let i = 0; i < pages / 2; i++) {
         const r = b.map(mc, frame.pfn);
         if (!r.ok) throw new Error('map failed');
