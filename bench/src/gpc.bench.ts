@@ -1,4 +1,4 @@
-import { builtinBackendNames } from '@khva/backends';
+import { builtinBackendNames, createDefaultRegistry } from '@khva/backends';
 import type { WorkloadRunContext } from '@khva/workloads';
 import { ANON_GFN, Harness, PV_GFN } from '@khva/workloads';
 import { type BenchTask, mapDataViewBaseline, type SuiteDefinition } from './harness.ts';
@@ -15,7 +15,7 @@ const context = (backend: string): WorkloadRunContext => ({
   machine: { cpus: 4, tlbEntries: 1536, ghz: 2.7, memGiB: 64 },
   kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
   calibration: {},
-  backend,
+  backend: createDefaultRegistry().get(backend),
   onProgress() {},
 });
 

@@ -116,11 +116,15 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
     .description('run a scenario file and print its trace as JSON lines; exit 1 at the first failed expect')
     .argument('<file>', 'scenario file (YAML or JSON)')
     .option('--backend <name>', "override the scenario's backend")
-    .action(async (file: string, flags: { backend?: string }) => {
+    .option('--config <file>', 'config file whose backendModules add backends')
+    .action(async (file: string, flags: { backend?: string; config?: string }) => {
       setExitCode(
         await scenarioCommand(
           file,
-          flags.backend === undefined ? {} : { backend: flags.backend },
+          {
+            ...(flags.backend === undefined ? {} : { backend: flags.backend }),
+            ...(flags.config === undefined ? {} : { config: flags.config }),
+          },
           registry,
           io,
         ),
@@ -141,6 +145,7 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
       '--kernel <switches>',
       "kernel switches over the scenario's kernel block, e.g. series=rfc-v1,samePfnRemap=on",
     )
+    .option('--config <file>', 'config file whose backendModules add backends')
     .action(
       async (
         file: string,
@@ -150,6 +155,7 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
           reduction?: boolean;
           out?: string;
           kernel?: string;
+          config?: string;
         },
       ) => {
         let kernel: KernelFlag | undefined;
@@ -169,6 +175,7 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
               ...(flags.maxSchedules !== undefined ? { maxSchedules: flags.maxSchedules } : {}),
               ...(flags.reduction === false ? { reduction: false } : {}),
               ...(flags.out !== undefined ? { outDir: flags.out } : {}),
+              ...(flags.config !== undefined ? { config: flags.config } : {}),
             },
             registry,
             io,
@@ -227,8 +234,9 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
   program
     .command('list')
     .description('list the backends and workloads of this build, one per line')
-    .action(() => {
-      setExitCode(listCommand(registry, io));
+    .option('--config <file>', 'config file whose backendModules add backends')
+    .action(async (flags: { config?: string }) => {
+      setExitCode(await listCommand(registry, io, flags.config));
     });
 
   return program;

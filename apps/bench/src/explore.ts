@@ -1,8 +1,12 @@
 // The interleaving explorer the model provides (from @khva/explorer): `khva-bench explore FILE`.
+import type { BackendRegistry } from '@khva/backend-api';
 import type { ExploreFileOptions, ExploreFileResult } from '@khva/explorer';
 
-/** What the command passes on: everything but the backend registry, which the wiring supplies. */
+/** What the command passes on: the explorer's options, with the backends to look the file's name up in. */
 export type ExploreOptions = Omit<ExploreFileOptions, 'registry'>;
 
 /** Explores the schedules of a scenario file; throws for a file that cannot be run. */
-export type ExploreRunner = (path: string, options: ExploreOptions) => ExploreFileResult;
+export type ExploreRunner = (
+  path: string,
+  options: ExploreOptions & { readonly backends: BackendRegistry },
+) => ExploreFileResult;

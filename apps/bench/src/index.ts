@@ -1,14 +1,12 @@
 // Public API of @khva/bench: the workload contract, the registry pieces, config, reports and the CLI.
-export type { BackendCatalog, BackendEntry } from './backend-catalog.ts';
-export { createBackendCatalog } from './backend-catalog.ts';
 export type { BenchRegistry } from './bench-registry.ts';
-export { hasModel } from './bench-registry.ts';
+export { hasModel, withBackends } from './bench-registry.ts';
 export { main, runCli } from './cli.ts';
 export type { BenchConfig } from './config/bench-config.ts';
 export type { ConfigIssue } from './config/config-error.ts';
 export { ConfigError, formatIssue } from './config/config-error.ts';
 export { CONFIG_SCHEMA_FILE, configJsonSchema, renderConfigJsonSchema } from './config/json-schema.ts';
-export { loadConfigFile, parseConfigText, validateConfig } from './config/load.ts';
+export { loadConfigFile, loadConfigWithBackends, parseConfigText, validateConfig } from './config/load.ts';
 export type { ConfigOverrides } from './config/overrides.ts';
 export { createConfigSchema } from './config/schema.ts';
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.ts';

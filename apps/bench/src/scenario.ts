@@ -1,4 +1,5 @@
 // The scenario runner the model provides (from @khva/pfncache): `khva-bench scenario FILE` delegates to it.
+import type { BackendRegistry } from '@khva/backend-api';
 
 /** Where a scenario stopped matching its `expect`. */
 export interface ScenarioFailure {
@@ -22,6 +23,8 @@ export interface ScenarioOutcome {
 export interface ScenarioOptions {
   /** Overrides the file's `backend`. */
   readonly backend?: string;
+  /** The backends the file's (or the override's) name is looked up in. */
+  readonly backends: BackendRegistry;
 }
 
 /**

@@ -1,7 +1,8 @@
 // `backendOptions`: validated at load time by creating each backend once (the shipped registry's real
 // factories), echoed in report.json, and handed to the workload run of that backend only.
+
+import { BackendRegistry } from '@khva/backend-api';
 import { describe, expect, it } from 'vitest';
-import { createBackendCatalog } from '../src/backend-catalog.ts';
 import { ConfigError, formatIssue } from '../src/config/config-error.ts';
 import { validateConfig } from '../src/config/load.ts';
 import { defaultRegistry } from '../src/registry.ts';
@@ -9,7 +10,7 @@ import { buildReport } from '../src/report/report.ts';
 import { runMatrix } from '../src/run/run-matrix.ts';
 import { defineWorkload, type WorkloadRunContext } from '../src/workload.ts';
 import { createWorkloadRegistry } from '../src/workload-registry.ts';
-import { fakeClock } from './fixtures/fake-model.ts';
+import { fakeBackend, fakeClock } from './fixtures/fake-model.ts';
 import { silentProgress } from './fixtures/fake-report.ts';
 
 const base = {
@@ -84,22 +85,25 @@ describe('backendOptions in a run', () => {
     summary: 'test double: records the options it was given',
     params: fakeClock.params,
     run(params, ctx) {
-      seen.push({ backend: ctx.backend, options: ctx.backendOptions });
+      seen.push({ backend: ctx.backend.name, options: ctx.backendOptions });
       return fakeClock.run(params, ctx);
     },
   });
   const checked: string[] = [];
   const registry = {
     workloads: createWorkloadRegistry([probe]),
-    backends: createBackendCatalog(
-      [
-        { name: 'fake-a', summary: 'A', defaults: { knob: false } },
-        { name: 'fake-b', summary: 'B' },
-      ],
-      (name, options) => {
-        checked.push(`${name} ${JSON.stringify(options)}`);
-        if ('bad' in options) throw new TypeError(`${name}: unknown option "bad"; known options: knob`);
-      },
+    backends: new BackendRegistry(
+      (['fake-a', 'fake-b'] as const).map((name) =>
+        fakeBackend(
+          name,
+          name === 'fake-a' ? 'A' : 'B',
+          name === 'fake-a' ? { knob: false } : {},
+          (options) => {
+            checked.push(`${name} ${JSON.stringify(options)}`);
+            if ('bad' in options) throw new TypeError(`${name}: unknown option "bad"; known options: knob`);
+          },
+        ),
+      ),
     ),
   };
 

@@ -1,10 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BackendRegistry } from '@khva/backend-api';
 import { describe, expect, it } from 'vitest';
-import { createBackendCatalog } from '../src/backend-catalog.ts';
 import { ConfigError, formatIssue } from '../src/config/config-error.ts';
 import { loadConfigFile, parseConfigText, validateConfig } from '../src/config/load.ts';
-import { createEmptyRegistry, createFakeRegistry, FAKE_CONFIG_YAML } from './fixtures/fake-model.ts';
+import {
+  createEmptyRegistry,
+  createFakeRegistry,
+  FAKE_CONFIG_YAML,
+  fakeBackend,
+} from './fixtures/fake-model.ts';
 import { useTempDirs } from './fixtures/temp-dir.ts';
 
 const registry = createFakeRegistry();
@@ -186,9 +191,7 @@ describe('an empty registry (nothing wired in yet)', () => {
     ]);
   });
 
-  it('says so when a catalog is used with an unknown name', () => {
-    expect(() => createBackendCatalog([{ name: 'a', summary: 'A' }]).describe('b')).toThrow(
-      'unknown backend "b"',
-    );
+  it('says so when a registry is asked for an unknown name', () => {
+    expect(() => new BackendRegistry([fakeBackend('a', 'A')]).get('b')).toThrow('unknown backend "b"');
   });
 });

@@ -3,7 +3,7 @@ import { checkResult } from '../src/run/check-result.ts';
 import { RunError } from '../src/run/run-error.ts';
 import { type MatrixProgress, runMatrix } from '../src/run/run-matrix.ts';
 import type { WorkloadResult } from '../src/workload.ts';
-import { brokenWorkload, createFakeRegistry, fakeClock } from './fixtures/fake-model.ts';
+import { brokenWorkload, createFakeRegistry, fakeBackend, fakeClock } from './fixtures/fake-model.ts';
 import { fakeConfig } from './fixtures/fake-report.ts';
 
 function recorder() {
@@ -63,7 +63,7 @@ describe('checkResult', () => {
     machine: { cpus: 1, tlbEntries: 1, ghz: 1, memGiB: 1 },
     kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
     calibration: {},
-    backend: 'fake-direct',
+    backend: fakeBackend('fake-direct', 'test double'),
     onProgress() {},
   };
   const good: WorkloadResult = fakeClock.run({ vcpus: 1, updates: 10 }, ctx);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineWorkload } from '../src/workload.ts';
 import { createWorkloadRegistry } from '../src/workload-registry.ts';
-import { fakeChurn, fakeClock } from './fixtures/fake-model.ts';
+import { fakeBackend, fakeChurn, fakeClock } from './fixtures/fake-model.ts';
 
 const noop = defineWorkload({
   name: 'noop',
@@ -74,7 +74,7 @@ function context() {
     machine: { cpus: 1, tlbEntries: 64, ghz: 3, memGiB: 1 },
     kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
     calibration: {},
-    backend: 'fake-direct',
+    backend: fakeBackend('fake-direct', 'test double'),
     onProgress() {},
   };
 }

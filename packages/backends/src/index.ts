@@ -1,10 +1,10 @@
+import { type BackendFactory, BackendRegistry, isBackendFactory } from '@khva/backend-api';
 import { directMapBackend } from '@khva/backend-direct-map';
 import { ephmap } from '@khva/backend-ephmap';
 import { memremapRelaxed, memremapStrict } from '@khva/backend-memremap';
 import { mmLocal } from '@khva/backend-mm-local';
 import { restore } from '@khva/backend-restore';
 import { vmapBackend } from '@khva/backend-vmap';
-import { type BackendFactory, BackendRegistry } from '@khva/pfncache';
 
 /** The built-in backends, in the order reports list them (the "before" baseline first). */
 export const builtinBackends: readonly BackendFactory<object>[] = [
@@ -41,7 +41,7 @@ export async function loadBackendModules(specifiers: readonly string[]): Promise
     } catch (e) {
       throw new Error(`backend module "${spec}" could not be loaded: ${(e as Error).message}`);
     }
-    const found = Object.values(mod).filter(isFactory);
+    const found = Object.values(mod).filter(isBackendFactory);
     if (found.length === 0) {
       throw new Error(
         `backend module "${spec}" exports no backend factory (an object with name, traits, defaults and create())`,
@@ -50,15 +50,4 @@ export async function loadBackendModules(specifiers: readonly string[]): Promise
     out.push(...new Set(found));
   }
   return out;
-}
-
-function isFactory(v: unknown): v is BackendFactory<object> {
-  if (typeof v !== 'object' || v === null) return false;
-  const f = v as Record<string, unknown>;
-  return (
-    typeof f.name === 'string' &&
-    typeof f.create === 'function' &&
-    typeof f.traits === 'object' &&
-    typeof f.defaults === 'object'
-  );
 }

@@ -6,10 +6,11 @@ import { builtinBackendNames, createDefaultRegistry, loadBackendModules } from '
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const example = join(pkg, 'examples', 'third-party-backend.mjs');
+const backendModule = join(pkg, 'examples', 'kmap-restore.mjs');
 
 describe('third-party backends', () => {
   it('are loaded by module specifier and registered next to the built-ins', async () => {
-    const factories = await loadBackendModules([example]);
+    const factories = await loadBackendModules([backendModule]);
     expect(factories.map((f) => f.name)).toEqual(['kmap-restore']);
     const registry = createDefaultRegistry(factories);
     expect(registry.names()).toEqual([...builtinBackendNames, 'kmap-restore']);

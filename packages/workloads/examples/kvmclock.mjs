@@ -1,12 +1,15 @@
 // One workload on two backends with one seed: the same events, each backend's cost and risk.
+import { createDefaultRegistry } from '@khva/backends';
 import { kvmclock } from '@khva/workloads';
+
+const backends = createDefaultRegistry();
 
 const ctx = (backend) => ({
   seed: 7,
   machine: { cpus: 8, tlbEntries: 1536, ghz: 2.7, memGiB: 64 },
   kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
   calibration: {},
-  backend,
+  backend: backends.get(backend),
   onProgress() {},
 });
 const params = kvmclock.params.parse({ vms: 1, vcpusPerVm: 4, updates: 1000 });

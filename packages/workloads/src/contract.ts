@@ -1,5 +1,6 @@
 // The contract between a workload and whoever runs it (the bench app): what it receives and what it
 // reports. Two kinds of numbers never mix here: every figure is modelled cost or modelled risk.
+import type { BackendFactory } from '@khva/backend-api';
 import type { z } from 'zod';
 
 /** Which kernel variant to model (DESIGN.md, "Bench config", `kernel`). */
@@ -72,8 +73,8 @@ export interface WorkloadRunContext {
   readonly kernel: Readonly<KernelOptions>;
   /** Overrides of the cost table, by row name (empty: the model's own table). */
   readonly calibration: Readonly<Record<string, number>>;
-  /** Backend name, one of the BackendCatalog's names. */
-  readonly backend: string;
+  /** The backend under test: a factory object (the application resolved any name it was given). */
+  readonly backend: BackendFactory<object>;
   /**
    * Options for that backend's factory (`create(machine, options)`), from the config's
    * `backendOptions[backend]`; absent: the factory's defaults.

@@ -1,4 +1,3 @@
-import { createDefaultRegistry } from '@khva/backends';
 import { Kvm, type Vm } from '@khva/kvm';
 import { type Machine, PAGE_SIZE, Prng, runAlone, type SimThread, type ThreadBody } from '@khva/memory-core';
 import {
@@ -68,8 +67,7 @@ export class Harness {
       seed: ctx.seed,
     });
     this.machine = this.kvm.machine;
-    this.backend = createDefaultRegistry().create(
-      ctx.backend,
+    this.backend = ctx.backend.create(
       this.machine,
       ctx.backendOptions === undefined ? undefined : { ...ctx.backendOptions },
     );

@@ -30,7 +30,7 @@ function context(backend: string, o: RunOptions = {}): WorkloadRunContext {
     machine: { cpus: o.cpus ?? 4, tlbEntries: 1536, ghz: GHZ, memGiB: 64 },
     kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true, ...o.kernel },
     calibration: {},
-    backend,
+    backend: createDefaultRegistry().get(backend),
     ...(o.backendOptions === undefined ? {} : { backendOptions: o.backendOptions }),
     onProgress() {},
   };

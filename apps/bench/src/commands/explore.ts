@@ -7,11 +7,12 @@ import type { BenchRegistry } from '../bench-registry.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { ExploreOptions } from '../explore.ts';
 import type { CliIo } from '../io.ts';
+import { registryForConfig } from './config-backends.ts';
 import { checkScenarioArgs } from './scenario-file.ts';
 
 export async function exploreCommand(
   file: string,
-  options: ExploreOptions,
+  { config, ...options }: ExploreOptions & { readonly config?: string },
   registry: BenchRegistry,
   io: CliIo,
 ): Promise<number> {
@@ -27,12 +28,15 @@ export async function exploreCommand(
     io.stderr.write('khva-bench: --max-schedules: must be a positive integer\n');
     return EXIT_USAGE;
   }
-  const path = await checkScenarioArgs(file, options.backend, registry, io);
+  const withModules = await registryForConfig(config, registry, io);
+  if (withModules === null) return EXIT_USAGE;
+  const path = await checkScenarioArgs(file, options.backend, withModules, io);
   if (path === null) return EXIT_USAGE;
   let summary: ExploreFileResult;
   try {
     summary = explorer(path, {
       ...options,
+      backends: withModules.backends,
       ...(options.outDir !== undefined ? { outDir: resolve(io.cwd, options.outDir) } : {}),
     });
   } catch (error) {

@@ -1,11 +1,17 @@
 // `khva-bench list`: one line per backend and per workload, `kind  name  summary`, easy to grep or awk.
 import type { BenchRegistry } from '../bench-registry.ts';
-import { EXIT_OK } from '../exit-codes.ts';
+import { EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
+import { registryForConfig } from './config-backends.ts';
 
-export function listCommand(registry: BenchRegistry, io: CliIo): number {
+/** Lists the build's backends and workloads, with those of `config`'s `backendModules` when given. */
+export async function listCommand(given: BenchRegistry, io: CliIo, config?: string): Promise<number> {
+  const registry = await registryForConfig(config, given, io);
+  if (registry === null) return EXIT_USAGE;
   const rows = [
-    ...registry.backends.names().map((name) => ['backend', name, registry.backends.describe(name)] as const),
+    ...registry.backends
+      .names()
+      .map((name) => ['backend', name, registry.backends.get(name).summary] as const),
     ...registry.workloads.list().map((w) => ['workload', w.name, w.summary] as const),
   ];
   const width = Math.max(0, ...rows.map(([, name]) => name.length));

@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import { type BenchRegistry, hasModel } from '../bench-registry.ts';
 import { ConfigError, formatIssue } from '../config/config-error.ts';
 import { DEFAULT_CONFIG_PATH } from '../config/default-config.ts';
-import { loadConfigFile } from '../config/load.ts';
+import { loadConfigWithBackends } from '../config/load.ts';
 import { type ConfigOverrides, checkOverrideNames } from '../config/overrides.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import { type CliIo, interruptedExitCode } from '../io.ts';
@@ -42,7 +42,9 @@ export async function runCommand(options: RunOptions, registry: BenchRegistry, i
     ...(options.backends === undefined ? {} : { backends: options.backends }),
     ...(options.workloads === undefined ? {} : { workloads: options.workloads }),
   };
-  const flagIssues = checkOverrideNames(overrides, registry);
+  // --backends may name a backend of the config's backendModules: that flag is checked with the config.
+  const { backends: _backendsFlag, ...builtinChecked } = overrides;
+  const flagIssues = checkOverrideNames(builtinChecked, registry);
   if (flagIssues.length > 0) {
     for (const issue of flagIssues) io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
     return EXIT_USAGE;
@@ -53,9 +55,15 @@ export async function runCommand(options: RunOptions, registry: BenchRegistry, i
     return EXIT_USAGE;
   }
 
-  let config: Awaited<ReturnType<typeof loadConfigFile>>;
+  let config: Awaited<ReturnType<typeof loadConfigWithBackends>>['config'];
   try {
-    config = await loadConfigFile(configPath, registry, overrides, options.config ?? configPath);
+    // The config's backendModules join the registry this run uses.
+    ({ config, registry } = await loadConfigWithBackends(
+      configPath,
+      registry,
+      overrides,
+      options.config ?? configPath,
+    ));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr.write(`khva-bench: ${error.message}\n`);

@@ -4,10 +4,13 @@ import type { BenchRegistry } from '../bench-registry.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import type { ScenarioFailure, ScenarioOutcome } from '../scenario.ts';
+import { registryForConfig } from './config-backends.ts';
 import { checkScenarioArgs } from './scenario-file.ts';
 
 export interface ScenarioCommandOptions {
   readonly backend?: string;
+  /** A config file whose `backendModules` add backends. */
+  readonly config?: string;
 }
 
 function describeFailure(file: string, failure: ScenarioFailure | undefined): string {
@@ -26,11 +29,16 @@ export async function scenarioCommand(
     io.stderr.write('khva-bench: this build has no scenario runner wired in (apps/bench/src/registry.ts)\n');
     return EXIT_FAILURE;
   }
-  const path = await checkScenarioArgs(file, options.backend, registry, io);
+  const withModules = await registryForConfig(options.config, registry, io);
+  if (withModules === null) return EXIT_USAGE;
+  const path = await checkScenarioArgs(file, options.backend, withModules, io);
   if (path === null) return EXIT_USAGE;
   let outcome: ScenarioOutcome;
   try {
-    outcome = await runner(path, options.backend === undefined ? {} : { backend: options.backend });
+    outcome = await runner(path, {
+      backends: withModules.backends,
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
+    });
   } catch (error) {
     io.stderr.write(
       `khva-bench: cannot run scenario ${file}: ${error instanceof Error ? error.message : error}\n`,

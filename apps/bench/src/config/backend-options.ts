@@ -1,12 +1,32 @@
-// `backendOptions`: per-backend factory options, checked at config-load time by creating each backend once
-// (BackendCatalog.checkOptions). The factory is the only judge of what it accepts; its TypeError becomes a
-// config issue at the option it names.
-import type { BackendCatalog } from '../backend-catalog.ts';
+// `backendOptions`: per-backend factory options, checked at config-load time by creating each backend once,
+// with those options, on a small machine. The factory is the only judge of what it accepts; its TypeError
+// becomes a config issue at the option it names.
+import type { BackendRegistry } from '@khva/backend-api';
+import { Machine, ModelUsageError } from '@khva/memory-core';
 
 export interface BackendOptionIssue {
   /** Relative to `backendOptions.<backend>`: `[option]`, or `[]` when no single option is at fault. */
   readonly path: readonly string[];
   readonly message: string;
+}
+
+/**
+ * Creates the backend once with `options` on a small machine. Factories reject options with a TypeError
+ * naming the option (some check a value's range with a RangeError or the model's ModelUsageError); each
+ * becomes a TypeError for the config layer. Anything else is a bug and propagates.
+ */
+function checkBackendOptions(
+  backends: BackendRegistry,
+  name: string,
+  options: Readonly<Record<string, unknown>>,
+): void {
+  try {
+    backends.create(name, new Machine({ cpus: 2 }), { ...options });
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    if (error instanceof RangeError || error instanceof ModelUsageError) throw new TypeError(error.message);
+    throw error;
+  }
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -19,15 +39,15 @@ function withoutPrefix(message: string, backend: string, option?: string): strin
 
 /**
  * What is wrong with `options` for `backend`, one issue per option the factory refuses on its own; when
- * only the combination is refused, one issue for the whole object. Empty when the catalog cannot check.
+ * only the combination is refused, one issue for the whole object. Empty when the factory accepts them.
  */
 export function backendOptionIssues(
-  catalog: BackendCatalog,
+  backends: BackendRegistry,
   backend: string,
   options: Readonly<Record<string, unknown>>,
 ): BackendOptionIssue[] {
-  const check = catalog.checkOptions;
-  if (check === undefined) return [];
+  const check = (name: string, opts: Readonly<Record<string, unknown>>) =>
+    checkBackendOptions(backends, name, opts);
   const refusal = (opts: Readonly<Record<string, unknown>>): string | undefined => {
     try {
       check(backend, opts);

@@ -11,8 +11,10 @@ export interface BenchConfig {
   kernel: KernelOptions;
   /** Cost-table overrides, by row name, sorted by name. */
   calibration: Record<string, number>;
-  /** Backend name -> options for its factory, as written (backends in catalog order); `{}` when none. */
+  /** Backend name -> options for its factory, as written (backends in registry order); `{}` when none. */
   backendOptions: Record<string, Record<string, unknown>>;
+  /** Third-party backend modules, as written (present only when the config names some). */
+  backendModules?: string[];
 }
 
 export const DEFAULT_MACHINE: Omit<MachineOptions, 'cpus'> = { tlbEntries: 1536, ghz: 2.7, memGiB: 64 };

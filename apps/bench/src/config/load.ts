@@ -1,11 +1,12 @@
 // Reading a config: JSON or YAML text -> raw document -> overrides -> schema -> normalised BenchConfig.
 // Reading and parsing go through the hardened input module (size limit, duplicate and prototype keys,
 // alias bombs); every problem is a ConfigError.
-import type { BenchRegistry } from '../bench-registry.ts';
+import { type BenchRegistry, withBackends } from '../bench-registry.ts';
 import { InputError } from '../input/input-error.ts';
 import { INPUT_LIMITS } from '../input/limits.ts';
 import { type DocumentFormat, formatOf, parseMapping } from '../input/parse-document.ts';
 import { readInputFile } from '../input/read-input.ts';
+import { loadBackendModules } from './backend-modules.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { ConfigError } from './config-error.ts';
 import { toConfigIssues } from './issues.ts';
@@ -33,6 +34,17 @@ export function parseConfigText(text: string, format: ConfigFormat, source: stri
   } catch (error) {
     throw asConfigError(error);
   }
+}
+
+/** Reads and parses a config file into its raw document; a ConfigError naming `source` when it cannot. */
+export async function readConfigDocument(path: string, source: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readInputFile(path, { kind: 'config', source, maxBytes: INPUT_LIMITS.configBytes });
+  } catch (error) {
+    throw asConfigError(error);
+  }
+  return parseConfigText(text, formatOf(path), source);
 }
 
 /** Validates a raw document (after applying `overrides`) against the registry's schema and normalises it. */
@@ -74,6 +86,9 @@ export function validateConfig(
     kernel: { ...parsed.kernel },
     calibration,
     backendOptions,
+    ...(parsed.backendModules === undefined || parsed.backendModules.length === 0
+      ? {}
+      : { backendModules: [...parsed.backendModules] }),
   };
 }
 
@@ -84,11 +99,36 @@ export async function loadConfigFile(
   overrides: ConfigOverrides = {},
   source: string = path,
 ): Promise<BenchConfig> {
-  let text: string;
+  return (await loadConfigWithBackends(path, registry, overrides, source)).config;
+}
+
+/**
+ * Reads a config file and the backend modules it names (`backendModules`), and validates it against the
+ * registry those backends join. Returns the config and that registry, which the run must use.
+ */
+export async function loadConfigWithBackends(
+  path: string,
+  registry: BenchRegistry,
+  overrides: ConfigOverrides = {},
+  source: string = path,
+): Promise<{ config: BenchConfig; registry: BenchRegistry }> {
+  const raw = await readConfigDocument(path, source);
+  const extended = await registryWithModules(raw.backendModules, path, registry, source);
+  return { config: validateConfig(raw, extended, source, overrides), registry: extended };
+}
+
+/** The registry with the backends of the modules a config names; a ConfigError when one cannot join. */
+export async function registryWithModules(
+  specifiers: unknown,
+  configPath: string,
+  registry: BenchRegistry,
+  source: string,
+): Promise<BenchRegistry> {
+  const factories = await loadBackendModules(specifiers, configPath, source);
   try {
-    text = await readInputFile(path, { kind: 'config', source, maxBytes: INPUT_LIMITS.configBytes });
+    return withBackends(registry, factories);
   } catch (error) {
-    throw asConfigError(error);
+    if (!(error instanceof TypeError)) throw error;
+    throw new ConfigError(source, [{ path: 'backendModules', message: error.message }]);
   }
-  return validateConfig(parseConfigText(text, formatOf(path), source), registry, source, overrides);
 }

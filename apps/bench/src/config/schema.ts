@@ -17,6 +17,7 @@ export interface ParsedConfig {
   kernel: { gmemInvalidation: boolean; flushOnZap: boolean; reachGuard: boolean };
   calibration: Record<string, number | undefined>;
   backendOptions: Record<string, Record<string, unknown> | undefined>;
+  backendModules?: string[] | undefined;
 }
 
 export type ConfigSchema = z.ZodType<ParsedConfig>;
@@ -107,7 +108,7 @@ function backendOptionsSchema(registry: BenchRegistry, lenient: boolean) {
   const shape: Record<string, z.ZodType<Record<string, unknown> | undefined>> = {};
   for (const name of catalog.names()) {
     const documented: Record<string, z.ZodType> = {};
-    for (const [option, value] of Object.entries(catalog.defaults(name)))
+    for (const [option, value] of Object.entries(catalog.get(name).defaults))
       documented[option] = optionSchema(value);
     shape[name] = z
       .looseObject(documented)
@@ -174,6 +175,10 @@ export function createConfigSchema(registry: BenchRegistry): ConfigSchema {
         .meta({ description: 'Which kernel behaviour to model.' }),
       calibration: calibrationSchema(registry.calibrationRows),
       backendOptions: backendOptionsSchema(registry, lenient),
+      backendModules: z.array(z.string().min(1)).optional().meta({
+        description:
+          'Third-party backend modules (package names, or paths relative to this file) whose exported backend factories join the built-ins for run, scenario, explore and list.',
+      }),
     })
     .meta({ title: 'khva-bench config', description: 'Workloads x backends to compare (khva-bench run).' });
 }

@@ -75,6 +75,7 @@ export function canonicalConfig(c: BenchConfig): BenchConfig {
     backendOptions: Object.fromEntries(
       Object.entries(c.backendOptions).map(([backend, options]) => [backend, { ...options }]),
     ),
+    ...(c.backendModules === undefined ? {} : { backendModules: [...c.backendModules] }),
   };
 }
 

@@ -51,7 +51,7 @@ export async function runMatrix(
         machine,
         kernel,
         calibration,
-        backend,
+        backend: registry.backends.get(backend),
         ...backendOptions(backend),
         onProgress(fraction) {
           const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
