@@ -56,7 +56,7 @@ describe('config validation', () => {
       'machine.cpu: unknown field (allowed: cpus, tlbEntries, ghz, memGiB)',
     ]);
     expect(issuesOf({ ...base(), verbose: true })).toEqual([
-      'verbose: unknown field (allowed: seed, machine, backends, workloads, kernel, calibration, backendOptions)',
+      'verbose: unknown field (allowed: seed, machine, backends, workloads, kernel, calibration, backendOptions, backendModules)',
     ]);
   });
 
