@@ -1,17 +1,13 @@
 // The scenario runner the model provides (from @khva/pfncache): `khva-bench scenario FILE` delegates to it.
 import type { BackendRegistry } from '@khva/backend-api';
+import type { ScenarioFailure as ModelScenarioFailure } from '@khva/pfncache/scenario';
 
-/** Where a scenario stopped matching its `expect`. */
-export interface ScenarioFailure {
-  /** The step's position in the file, as the trace numbers it. */
-  readonly step: number;
-  /** The whole story, printed as is: which step (thread, op) and both values, e.g. `step 4 (vcpu0 resume): expected pfn "changed", got "same"`. */
-  readonly message: string;
-  readonly thread?: string;
-  readonly op?: string;
-  readonly expected?: unknown;
-  readonly actual?: unknown;
-}
+/**
+ * Where a scenario stopped matching its `expect`: the model's own ScenarioFailure, of which a runner must
+ * give the step and the whole story (`message`, printed as is) and may give the rest.
+ */
+export type ScenarioFailure = Pick<ModelScenarioFailure, 'step' | 'message'> &
+  Partial<Pick<ModelScenarioFailure, 'thread' | 'op' | 'expected' | 'actual'>>;
 
 export interface ScenarioOutcome {
   /** One JSON object per step run, in order (DESIGN.md, "Scenario files"). */

@@ -1,3 +1,4 @@
+import { defaultKernelOptions } from '@khva/kvm';
 import type { BackendRegistry, GfnToPfnCache } from '@khva/pfncache';
 import type { Scenario, ScenarioStep } from '@khva/pfncache/scenario';
 import fc from 'fast-check';
@@ -23,16 +24,7 @@ export const FUZZ_ANON2_HVA = 0x7f1000000000;
 export const FUZZ_OUTSIDE_HVA = 0x7d0000000000;
 
 /** The fuzz world's kernel: RFC v3 as posted (the finding fixes off, but gpcMapMasksAnon as by default). */
-export const FUZZ_KERNEL: Scenario['kernel'] = {
-  series: 'rfc-v3',
-  gmemInvalidation: true,
-  flushOnZap: true,
-  reachGuard: true,
-  samePfnRemap: false,
-  hvaRangeTracking: false,
-  gpcMapMasksAnon: true,
-  releaseHook: false,
-};
+export const FUZZ_KERNEL: Scenario['kernel'] = { ...defaultKernelOptions, series: 'rfc-v3' };
 
 /** Backends that cannot serve a page absent from the direct map (their known finding, not the gpc's). */
 export const DIRECT_MAP_ONLY_BACKENDS: readonly string[] = ['direct-map', 'memremap-strict'];

@@ -1,4 +1,4 @@
-import { isErrno, type Vm } from '@khva/kvm';
+import type { Vm } from '@khva/kvm';
 import { formatVa, type Mm, type SimThread, type YieldKind } from '@khva/memory-core';
 import {
   type BackendRegistry,
@@ -7,7 +7,7 @@ import {
   KVM_PFN_ERR_FAULT,
   NULL_KHVA,
 } from '@khva/pfncache';
-import { opBody, type Scenario, type ScenarioStep, ScenarioWorld } from '@khva/pfncache/scenario';
+import { opBody, resultOf, type Scenario, type ScenarioStep, ScenarioWorld } from '@khva/pfncache/scenario';
 import { type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 
 /** A thread of the scenario and the ops it runs, in the order the scenario lists them. */
@@ -102,9 +102,6 @@ interface ThreadSlot {
   opIndex: number;
   busy: boolean;
 }
-
-const resultOf = (r: unknown): 0 | boolean | string =>
-  typeof r === 'boolean' ? r : r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r);
 
 const opLabel = (s: ScenarioStep): string => (s.cache ? `${s.op} ${s.cache}` : s.op);
 

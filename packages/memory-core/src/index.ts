@@ -31,7 +31,13 @@ export {
   type Reachability,
   type Translation,
 } from './machine.ts';
-export { CALIBRATION_CYCLES_MAX, MACHINE_LIMITS, type Range, rangeProblem } from './machine-limits.ts';
+export {
+  CALIBRATION_CYCLES_MAX,
+  MACHINE_DEFAULTS,
+  MACHINE_LIMITS,
+  type Range,
+  rangeProblem,
+} from './machine-limits.ts';
 export { type FaultResult, Mm, type Vma } from './mm.ts';
 export { type ExposureFigures, GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 export { PageTable, type Pte } from './page-table.ts';

@@ -17,6 +17,13 @@ export const MACHINE_LIMITS = {
   ghz: { min: 0.1, max: 10, integer: false },
 } as const satisfies Record<string, Range>;
 
+/** What a machine has when its options leave a field out (the clock comes from the cost table). */
+export const MACHINE_DEFAULTS = {
+  /** An STLB's size. */
+  tlbEntries: 1536,
+  memGiB: 64,
+} as const;
+
 /** Modelled cycles one calibration row may cost: more is a typo, and would overflow the ledger's sums. */
 export const CALIBRATION_CYCLES_MAX = 1e9;
 

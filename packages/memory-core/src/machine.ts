@@ -18,7 +18,7 @@ import {
   vpnOf,
 } from './layout.ts';
 import { CostLedger } from './ledger.ts';
-import { MACHINE_LIMITS, rangeProblem } from './machine-limits.ts';
+import { MACHINE_DEFAULTS, MACHINE_LIMITS, rangeProblem } from './machine-limits.ts';
 import { Mm } from './mm.ts';
 import { GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 import { PageTable, type Pte } from './page-table.ts';
@@ -112,8 +112,8 @@ export class Machine {
   currentCpu = 0;
 
   constructor(readonly options: MachineOptions) {
-    const memGiB = options.memGiB ?? 64;
-    const tlbEntries = options.tlbEntries ?? 1536;
+    const memGiB = options.memGiB ?? MACHINE_DEFAULTS.memGiB;
+    const tlbEntries = options.tlbEntries ?? MACHINE_DEFAULTS.tlbEntries;
     const problem =
       rangeProblem('machine.cpus', MACHINE_LIMITS.cpus, options.cpus) ??
       rangeProblem('machine.memGiB', MACHINE_LIMITS.memGiB, memGiB) ??

@@ -1,25 +1,18 @@
 // The contract between a workload and whoever runs it (the bench app): what it receives and what it
 // reports. Two kinds of numbers never mix here: every figure is modelled cost or modelled risk.
 import type { BackendFactory } from '@khva/backend-api';
+import type { KernelOptions as KvmKernelOptions } from '@khva/kvm';
+import type { MachineOptions as CoreMachineOptions } from '@khva/memory-core';
 import type { z } from 'zod';
 
-/** Which kernel variant to model (DESIGN.md, "Bench config", `kernel`). */
-export interface KernelOptions {
-  /** guest_memfd invalidation reaches gpcs (seed RFC v2/v3); false models RFC v1. */
-  gmemInvalidation: boolean;
-  /** Flush the TLB after removing a gmem page from the direct map (upstream); false models a deployed variant. */
-  flushOnZap: boolean;
-  /** mm-local/ephmap: check fails where the mapping is unreachable; false shows the naive integration's oops. */
-  reachGuard: boolean;
-}
+/**
+ * The kernel switches a workload run takes (DESIGN.md, "Bench config", `kernel`): the KVM model's own
+ * options, those the bench config exposes; the others keep the model's defaults.
+ */
+export type KernelOptions = Pick<KvmKernelOptions, 'gmemInvalidation' | 'flushOnZap' | 'reachGuard'>;
 
-/** The modelled machine. */
-export interface MachineOptions {
-  cpus: number;
-  tlbEntries: number;
-  ghz: number;
-  memGiB: number;
-}
+/** The modelled machine: memory-core's options, every field given. */
+export type MachineOptions = Required<Pick<CoreMachineOptions, 'cpus' | 'tlbEntries' | 'ghz' | 'memGiB'>>;
 
 /** What the kernel would pay, in modelled units (deterministic for a seed). */
 export interface CostMetrics {

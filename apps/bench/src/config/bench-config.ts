@@ -1,4 +1,6 @@
 // The validated, normalised bench config: what a run uses and what report.json records.
+import { defaultKernelOptions } from '@khva/kvm';
+import { defaultCalibration, MACHINE_DEFAULTS } from '@khva/memory-core';
 import type { KernelOptions, MachineOptions } from '../workload.ts';
 
 export interface BenchConfig {
@@ -17,6 +19,16 @@ export interface BenchConfig {
   backendModules?: string[];
 }
 
-export const DEFAULT_MACHINE: Omit<MachineOptions, 'cpus'> = { tlbEntries: 1536, ghz: 2.7, memGiB: 64 };
+/** The machine's defaults are memory-core's (the clock: its cost table's). */
+export const DEFAULT_MACHINE: Omit<MachineOptions, 'cpus'> = {
+  tlbEntries: MACHINE_DEFAULTS.tlbEntries,
+  ghz: defaultCalibration.ghz,
+  memGiB: MACHINE_DEFAULTS.memGiB,
+};
 
-export const DEFAULT_KERNEL: KernelOptions = { gmemInvalidation: true, flushOnZap: true, reachGuard: true };
+/** The kernel switches' defaults are the KVM model's. */
+export const DEFAULT_KERNEL: KernelOptions = {
+  gmemInvalidation: defaultKernelOptions.gmemInvalidation,
+  flushOnZap: defaultKernelOptions.flushOnZap,
+  reachGuard: defaultKernelOptions.reachGuard,
+};

@@ -2,6 +2,7 @@ export { loadScenarioFile, parseScenario, ScenarioError } from './parse.ts';
 export {
   opBody,
   type RunScenarioOptions,
+  resultOf,
   runScenario,
   runScenarioFile,
   type ScenarioFailure,

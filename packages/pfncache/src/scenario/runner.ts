@@ -167,8 +167,9 @@ export class ScenarioWorld {
   }
 }
 
-const errnoOf = (r: unknown): 0 | string =>
-  r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r);
+/** A step's result as traces and `expect` write it: a boolean, 0, or the errno's name. */
+export const resultOf = (r: unknown): 0 | boolean | string =>
+  typeof r === 'boolean' ? r : r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r);
 
 /**
  * Build the generator for a step's op (not `resume`) on thread t, without running it. Exported so
@@ -347,7 +348,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
       if (state === 'done') {
         w.pending.delete(step.thread);
         const r = t.result;
-        result = typeof r === 'boolean' ? r : errnoOf(r);
+        result = resultOf(r);
       } else {
         result = state;
       }
