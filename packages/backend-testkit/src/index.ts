@@ -1,6 +1,9 @@
 export {
+  applicableSuites,
   type ContractContext,
   type ContractOptions,
+  type ContractSuiteName,
+  chooseSuites,
   describeBackendContract,
 } from './contract.ts';
 export {
