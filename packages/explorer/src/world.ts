@@ -115,7 +115,8 @@ export class ScheduleRun {
   readonly events: StepEvent[] = [];
   private readonly slots: ThreadSlot[];
   private readonly byName = new Map<string, ThreadSlot>();
-  private readonly rec: Recorder | null;
+  /** The footprint recorder (null without footprints); its `unruled` names fields without a rule. */
+  readonly rec: Recorder | null;
   /** Installed at the first step that records (a replayed prefix needs none). */
   private inst: WorldInstrumentation | null = null;
   private readonly vmMms: Set<Mm>;

@@ -131,8 +131,9 @@ export class GfnToPfnCache {
   /** A refresh is inside hva_to_pfn_retry's unlocked window. */
   inUnlockedWindow = false;
   /** The pfn a backend was last told about through release (kernel.releaseHook): told once. */
-  private released: Pfn = KVM_PFN_ERR_FAULT;
-  private readonly hook = { invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e) };
+  released: Pfn = KVM_PFN_ERR_FAULT;
+  /** What the VM's invalidation walk calls (this cache's entry on kvm->gpc_list). */
+  readonly hook = { invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e) };
 
   // Models kvm_gpc_init(): sentinels set, locks initialised; khva/memslot/generation start empty.
   constructor(
