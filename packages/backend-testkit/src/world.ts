@@ -145,6 +145,9 @@ export function createTestWorld(options: TestWorldOptions): TestWorld {
 
   const enter = (tt: SimThread | ContextName): ExecContext => {
     const t = resolve(tt);
+    // The scheduler's one context switch (a task's mm, the CPU's current thread, machine.currentCpu),
+    // then what this world places under the threads that own no mm.
+    sched.enter(t);
     if (t.spec.mm) {
       machine.switchMm(t.cpu, t.spec.mm);
     } else if (t.kind === 'kthread' && t.cpu.loadedMm !== vm.mm) {
@@ -154,7 +157,6 @@ export function createTestWorld(options: TestWorldOptions): TestWorld {
       // The IRQ interrupts the unrelated process.
       machine.switchMm(t.cpu, otherMm);
     }
-    t.cpu.current = t.name;
     return t.ctx;
   };
 

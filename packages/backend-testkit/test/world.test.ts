@@ -51,4 +51,20 @@ describe('createTestWorld', () => {
     expect(() => w.gmemPfn(16)).toThrow(RangeError);
     expect(w.gmemGpa(1, 8)).toBe((GMEM_GFN + 1) * PAGE_SIZE + 8);
   });
+
+  it("enter() is the scheduler's context switch: the CPU runs the thread and machine.currentCpu follows", () => {
+    const w = createTestWorld({ cpus: 4 });
+    for (const name of ['vcpu', 'vmm', 'other', 'irq', 'kthread'] as const) {
+      const t = w.threads[name];
+      const ctx = w.enter(name);
+      expect(ctx.cpu).toBe(t.cpu);
+      expect(t.cpu.current).toBe(t.name);
+      expect(w.machine.currentCpu, name).toBe(t.cpu.id);
+    }
+    // The IRQ lands on a CPU running the unrelated process; the kthread borrows the VM's mm.
+    w.enter('irq');
+    expect(w.threads.irq.cpu.loadedMm).not.toBe(w.vm.mm);
+    w.enter('kthread');
+    expect(w.threads.kthread.cpu.loadedMm).toBe(w.vm.mm);
+  });
 });
