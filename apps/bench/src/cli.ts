@@ -117,13 +117,15 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
     .argument('<file>', 'scenario file (YAML or JSON)')
     .option('--backend <name>', "override the scenario's backend")
     .option('--config <file>', 'config file whose backendModules add backends')
-    .action(async (file: string, flags: { backend?: string; config?: string }) => {
+    .option('--html <file>', 'also write the run as a timeline page (one self-contained HTML file)')
+    .action(async (file: string, flags: { backend?: string; config?: string; html?: string }) => {
       setExitCode(
         await scenarioCommand(
           file,
           {
             ...(flags.backend === undefined ? {} : { backend: flags.backend }),
             ...(flags.config === undefined ? {} : { config: flags.config }),
+            ...(flags.html === undefined ? {} : { html: flags.html }),
           },
           registry,
           io,
@@ -146,6 +148,7 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
       "kernel switches over the scenario's kernel block, e.g. series=rfc-v1,samePfnRemap=on",
     )
     .option('--config <file>', 'config file whose backendModules add backends')
+    .option('--html <file>', "also write the shortest counterexample's timeline page")
     .action(
       async (
         file: string,
@@ -156,6 +159,7 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
           out?: string;
           kernel?: string;
           config?: string;
+          html?: string;
         },
       ) => {
         let kernel: KernelFlag | undefined;
@@ -176,6 +180,7 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
               ...(flags.reduction === false ? { reduction: false } : {}),
               ...(flags.out !== undefined ? { outDir: flags.out } : {}),
               ...(flags.config !== undefined ? { config: flags.config } : {}),
+              ...(flags.html !== undefined ? { html: flags.html } : {}),
             },
             registry,
             io,

@@ -1,12 +1,15 @@
 // The interleaving explorer the model provides (from @khva/explorer): `khva-bench explore FILE`.
 import type { BackendRegistry } from '@khva/backend-api';
-import type { ExploreFileOptions, ExploreFileResult } from '@khva/explorer';
+import type { ExploreFileOptions, ExploreFileResult } from '@khva/explorer/file';
 
 /** What the command passes on: the explorer's options, with the backends to look the file's name up in. */
-export type ExploreOptions = Omit<ExploreFileOptions, 'registry'>;
+export type ExploreOptions = Omit<ExploreFileOptions, 'registry'> & {
+  /** Also render the shortest counterexample's timeline page (`--html`). */
+  readonly html?: boolean;
+};
 
 /** Explores the schedules of a scenario file; throws for a file that cannot be run. */
 export type ExploreRunner = (
   path: string,
   options: ExploreOptions & { readonly backends: BackendRegistry },
-) => ExploreFileResult;
+) => ExploreFileResult & { readonly html?: string };

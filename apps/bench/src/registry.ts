@@ -3,9 +3,10 @@
 // table's row names from @khva/memory-core, the scenario runner from @khva/pfncache and the explorer
 // from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
 import { createDefaultRegistry } from '@khva/backends';
-import { exploreFile } from '@khva/explorer';
+import { exploreFile } from '@khva/explorer/file';
 import { defaultCalibration } from '@khva/memory-core';
-import { runScenarioFile } from '@khva/pfncache/scenario';
+import { loadScenarioFile } from '@khva/pfncache/scenario/file';
+import { recordScenario, renderTimelineHtml } from '@khva/timeline';
 import { builtinWorkloads } from '@khva/workloads';
 import type { BenchRegistry } from './bench-registry.ts';
 import { createWorkloadRegistry } from './workload-registry.ts';
@@ -14,7 +15,18 @@ export const defaultRegistry: BenchRegistry = {
   workloads: createWorkloadRegistry(builtinWorkloads),
   backends: createDefaultRegistry(),
   calibrationRows: Object.keys(defaultCalibration.rows),
-  runScenarioFile: (path, { backend, backends }) =>
-    runScenarioFile(path, { registry: backends, ...(backend !== undefined ? { backend } : {}) }),
-  exploreFile: (path, { backends, ...options }) => exploreFile(path, { registry: backends, ...options }),
+  runScenarioFile: (path, { backend, backends, html }) => {
+    const { run, timeline } = recordScenario(loadScenarioFile(path), {
+      registry: backends,
+      ...(backend !== undefined ? { backend } : {}),
+    });
+    return html === true ? { ...run, html: renderTimelineHtml(timeline) } : run;
+  },
+  exploreFile: (path, { backends, html, ...options }) => {
+    const summary = exploreFile(path, { registry: backends, ...options });
+    const cx = summary.result.counterexample;
+    if (html !== true || cx === undefined) return summary;
+    const { timeline } = recordScenario(cx.scenario, { registry: backends });
+    return { ...summary, html: renderTimelineHtml(timeline) };
+  },
 };

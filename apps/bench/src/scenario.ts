@@ -14,6 +14,8 @@ export interface ScenarioOutcome {
   readonly trace: readonly object[];
   readonly ok: boolean;
   readonly failure?: ScenarioFailure;
+  /** The run's timeline as a self-contained HTML page, when `html` was asked for. */
+  readonly html?: string;
 }
 
 export interface ScenarioOptions {
@@ -21,6 +23,8 @@ export interface ScenarioOptions {
   readonly backend?: string;
   /** The backends the file's (or the override's) name is looked up in. */
   readonly backends: BackendRegistry;
+  /** Also render the run's timeline page (`--html`). */
+  readonly html?: boolean;
 }
 
 /**

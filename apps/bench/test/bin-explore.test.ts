@@ -1,6 +1,6 @@
 // `khva-bench explore` as a user runs it: the real bin, spawned, against the built dist.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -31,17 +31,28 @@ describe('khva-bench explore', () => {
       scenario('pfncache/scenarios/r06-hva-cache-outside-memslots.yaml'),
       '--out',
       out,
+      '--html',
+      join(out, 'cx.html'),
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('counterexample: valid-pfn-is-current');
+    expect(r.stdout).toContain(`timeline: ${join(out, 'cx.html')}`);
     const files = readdirSync(out).sort();
     expect(files).toEqual([
+      'cx.html',
       'r06-hva-cache-outside-memslots.vmap.counterexample.txt',
       'r06-hva-cache-outside-memslots.vmap.counterexample.yaml',
     ]);
-    const replay = khvaBench(['scenario', join(out, files[1] ?? '')]);
+    const replay = khvaBench(['scenario', join(out, files[2] ?? ''), '--html', join(out, 'replay.html')]);
     expect(replay.code).toBe(1);
     expect(replay.stderr).toMatch(/expected violations \[\], got \["valid-pfn-is-current"\]/);
+    // Both pages show the counterexample's last step breaking the invariant the explorer found.
+    const cx = readFileSync(join(out, 'cx.html'), 'utf8');
+    expect(readFileSync(join(out, 'replay.html'), 'utf8')).toBe(cx);
+    const last = cx.match(/<tr data-step="(\d+)"/g)?.length ?? 0;
+    expect(last).toBeGreaterThan(0);
+    expect(cx).toContain(`<tr data-step="${last}" class="break" data-break="true">`);
+    expect(cx).toContain('data-break-name="valid-pfn-is-current"');
   });
 
   it('refuses an unknown backend and a bad budget with exit 2', () => {

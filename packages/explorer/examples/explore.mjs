@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createDefaultRegistry } from '@khva/backends';
 import { explore } from '@khva/explorer';
 import { GfnToPfnCache } from '@khva/pfncache';
-import { loadScenarioFile } from '@khva/pfncache/scenario';
+import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 
 const registry = createDefaultRegistry();
 const scenario = loadScenarioFile(

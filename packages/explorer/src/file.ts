@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BackendRegistry } from '@khva/pfncache';
-import { loadScenarioFile, type Scenario } from '@khva/pfncache/scenario';
+import type { Scenario } from '@khva/pfncache/scenario';
+import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 import { type ExploreResult, explore } from './explore.ts';
 
 export interface ExploreFileOptions {

@@ -6,7 +6,6 @@ export {
   scheduleToSteps,
 } from './counterexample.ts';
 export { type ExploreOptions, type ExploreResult, explore, type Leaf, soloSteps } from './explore.ts';
-export { type ExploreFileOptions, type ExploreFileResult, exploreFile } from './file.ts';
 export { dependent, type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 export {
   DIRECT_MAP_ONLY_BACKENDS,

@@ -5,15 +5,8 @@ import { GfnToPfnCache } from '@khva/pfncache';
 import { parseScenario, runScenario } from '@khva/pfncache/scenario';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  buildCounterexample,
-  explore,
-  exploreFile,
-  fuzzOp,
-  fuzzScenario,
-  soloSteps,
-  threadOps,
-} from '../src/index.ts';
+import { exploreFile } from '../src/file.ts';
+import { buildCounterexample, explore, fuzzOp, fuzzScenario, soloSteps, threadOps } from '../src/index.ts';
 import { mutants, UnmapFirstGpc } from './support/mutants.ts';
 import { binomial, explorerScenario, finalState, load, pfncacheScenario, registry } from './support/world.ts';
 

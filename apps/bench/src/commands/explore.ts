@@ -1,18 +1,25 @@
-// `khva-bench explore FILE [--backend NAME] [--max-schedules N] [--no-reduction] [--out DIR]`:
+// `khva-bench explore FILE [--backend NAME] [--max-schedules N] [--no-reduction] [--out DIR] [--html OUT.html]`:
 // runs the scenario's threads under every interleaving (within the budget), checks the gpc's
 // invariants after every step, and writes the shortest counterexample as a replayable scenario.
 import { resolve } from 'node:path';
-import type { ExploreFileResult } from '@khva/explorer';
+import type { ExploreFileResult } from '@khva/explorer/file';
 import type { BenchRegistry } from '../bench-registry.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { ExploreOptions } from '../explore.ts';
 import type { CliIo } from '../io.ts';
 import { registryForConfig } from './config-backends.ts';
-import { checkScenarioArgs } from './scenario-file.ts';
+import { checkScenarioArgs, writeTimelinePage } from './scenario-file.ts';
+
+export type ExploreCommandOptions = Omit<ExploreOptions, 'html'> & {
+  /** A config file whose `backendModules` add backends. */
+  readonly config?: string;
+  /** Also write the shortest counterexample's timeline page here. */
+  readonly html?: string;
+};
 
 export async function exploreCommand(
   file: string,
-  { config, ...options }: ExploreOptions & { readonly config?: string },
+  { config, html, ...options }: ExploreCommandOptions,
   registry: BenchRegistry,
   io: CliIo,
 ): Promise<number> {
@@ -32,12 +39,13 @@ export async function exploreCommand(
   if (withModules === null) return EXIT_USAGE;
   const path = await checkScenarioArgs(file, options.backend, withModules, io);
   if (path === null) return EXIT_USAGE;
-  let summary: ExploreFileResult;
+  let summary: ExploreFileResult & { readonly html?: string };
   try {
     summary = explorer(path, {
       ...options,
       backends: withModules.backends,
       ...(options.outDir !== undefined ? { outDir: resolve(io.cwd, options.outDir) } : {}),
+      ...(html !== undefined ? { html: true } : {}),
     });
   } catch (error) {
     io.stderr.write(
@@ -59,5 +67,9 @@ export async function exploreCommand(
   );
   io.stdout.write(cx.trace.endsWith('\n') ? cx.trace : `${cx.trace}\n`);
   io.stdout.write(`replay: khva-bench scenario ${cx.path}\ntrace: ${cx.tracePath}\n`);
+  if (html !== undefined) {
+    if (!(await writeTimelinePage(html, summary.html, io))) return EXIT_FAILURE;
+    io.stdout.write(`timeline: ${html}\n`);
+  }
   return EXIT_FAILURE;
 }

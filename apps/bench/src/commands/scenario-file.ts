@@ -1,5 +1,5 @@
 // What `scenario` and `explore` check before they run a file: a known backend and a readable file.
-import { access } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BenchRegistry } from '../bench-registry.ts';
 import { formatIssue } from '../config/config-error.ts';
@@ -26,4 +26,18 @@ export async function checkScenarioArgs(
     return null;
   }
   return path;
+}
+
+/** Write a timeline page (`--html OUT`); false after telling the user why it could not be written. */
+export async function writeTimelinePage(out: string, html: string | undefined, io: CliIo): Promise<boolean> {
+  if (html === undefined) return true;
+  try {
+    await writeFile(resolve(io.cwd, out), html);
+    return true;
+  } catch (error) {
+    io.stderr.write(
+      `khva-bench: cannot write the timeline to ${out}: ${error instanceof Error ? error.message : error}\n`,
+    );
+    return false;
+  }
 }

@@ -1,16 +1,18 @@
-// `khva-bench scenario FILE [--backend NAME]`: runs a scenario through the model's runner, prints its trace
-// as JSON lines, and fails (exit 1) at the first step whose outcome differs from its `expect`.
+// `khva-bench scenario FILE [--backend NAME] [--html OUT.html]`: runs a scenario through the model's runner,
+// prints its trace as JSON lines (and writes its timeline page), and fails (exit 1) at the first step whose outcome differs from its `expect`.
 import type { BenchRegistry } from '../bench-registry.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import type { ScenarioFailure, ScenarioOutcome } from '../scenario.ts';
 import { registryForConfig } from './config-backends.ts';
-import { checkScenarioArgs } from './scenario-file.ts';
+import { checkScenarioArgs, writeTimelinePage } from './scenario-file.ts';
 
 export interface ScenarioCommandOptions {
   readonly backend?: string;
   /** A config file whose `backendModules` add backends. */
   readonly config?: string;
+  /** Also write the run's timeline page here. */
+  readonly html?: string;
 }
 
 function describeFailure(file: string, failure: ScenarioFailure | undefined): string {
@@ -38,6 +40,7 @@ export async function scenarioCommand(
     outcome = await runner(path, {
       backends: withModules.backends,
       ...(options.backend === undefined ? {} : { backend: options.backend }),
+      ...(options.html === undefined ? {} : { html: true }),
     });
   } catch (error) {
     io.stderr.write(
@@ -46,6 +49,10 @@ export async function scenarioCommand(
     return EXIT_USAGE;
   }
   for (const step of outcome.trace) io.stdout.write(`${JSON.stringify(step)}\n`);
+  if (options.html !== undefined) {
+    if (!(await writeTimelinePage(options.html, outcome.html, io))) return EXIT_FAILURE;
+    io.stderr.write(`timeline: ${options.html}\n`);
+  }
   if (!outcome.ok) {
     io.stderr.write(`khva-bench: ${describeFailure(file, outcome.failure)}\n`);
     return EXIT_FAILURE;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createDefaultRegistry } from '@khva/backends';
-import { loadScenarioFile, type Scenario } from '@khva/pfncache/scenario';
+import type { Scenario } from '@khva/pfncache/scenario';
+import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 import type { ScheduleRun } from '../../src/index.ts';
 
 export const registry = createDefaultRegistry();

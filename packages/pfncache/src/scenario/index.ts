@@ -1,10 +1,9 @@
-export { loadScenarioFile, parseScenario, ScenarioError } from './parse.ts';
+export { parseScenario, ScenarioError } from './parse.ts';
 export {
   opBody,
   type RunScenarioOptions,
   resultOf,
   runScenario,
-  runScenarioFile,
   type ScenarioFailure,
   type ScenarioRun,
   ScenarioWorld,

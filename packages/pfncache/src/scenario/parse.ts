@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { type Scenario, scenarioSchema } from './schema.ts';
@@ -53,14 +52,4 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   });
   if (issues.length > 0) throw new ScenarioError(file, issues);
   return s;
-}
-
-export function loadScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ScenarioError(path, [`cannot read the file: ${(e as Error).message}`]);
-  }
-  return parseScenario(text, path);
 }

@@ -13,7 +13,6 @@ import {
 import { GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '../gpc.ts';
 import { checkInvariants } from '../invariants.ts';
 import { gpcUse } from '../use.ts';
-import { loadScenarioFile } from './parse.ts';
 import type { Scenario, ScenarioExpect, ScenarioStep } from './schema.ts';
 
 export interface RunScenarioOptions {
@@ -22,6 +21,8 @@ export interface RunScenarioOptions {
   readonly backend?: string;
   /** Build gpcs with this constructor (tests use it to run deliberately broken variants). */
   readonly gpcClass?: typeof GfnToPfnCache;
+  /** Called after every step with the world and its trace line (the timeline records the state here). */
+  readonly onStep?: (world: ScenarioWorld, entry: TraceEntry) => void;
 }
 
 export interface StepDeltas {
@@ -388,6 +389,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     if (m.oracle.figures().useAfterFreeWindows > windows0) entry.staleAfterFree = true;
     if (error) entry.error = error;
     trace.push(entry);
+    options.onStep?.(w, entry);
     if (error) {
       const failure: ScenarioFailure = {
         step: i + 1,
@@ -433,9 +435,4 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     }
   }
   return { ok: true, backend, trace };
-}
-
-/** Load, validate and run a scenario file. Throws ScenarioError for an invalid file. */
-export function runScenarioFile(path: string, options: RunScenarioOptions): ScenarioRun {
-  return runScenario(loadScenarioFile(path), options);
 }
