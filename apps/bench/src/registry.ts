@@ -1,20 +1,15 @@
-// The wiring: the one file that connects the bench app to the model. Workloads come from
-// @khva/workloads, the built-in backend factories from @khva/backends (the one list of them), the cost
-// table's row names from @khva/memory-core, the scenario runner from @khva/pfncache and the explorer
-// from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
-import { createDefaultRegistry } from '@khva/backends';
+// The wiring: the one file that connects the bench app to the model. model-registry.ts has the part a
+// browser can run: workloads from @khva/workloads, the built-in backend factories from @khva/backends (the
+// one list of them), the cost table's row names from @khva/memory-core. This adds the scenario runner from
+// @khva/pfncache (recording its timeline with @khva/timeline) and the explorer from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
 import { exploreFile } from '@khva/explorer/file';
-import { defaultCalibration } from '@khva/memory-core';
 import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
-import { builtinWorkloads } from '@khva/workloads';
 import type { BenchRegistry } from './bench-registry.ts';
-import { createWorkloadRegistry } from './workload-registry.ts';
+import { modelRegistry } from './model-registry.ts';
 
 export const defaultRegistry: BenchRegistry = {
-  workloads: createWorkloadRegistry(builtinWorkloads),
-  backends: createDefaultRegistry(),
-  calibrationRows: Object.keys(defaultCalibration.rows),
+  ...modelRegistry,
   runScenarioFile: (path, { backend, backends, html }) => {
     const { run, timeline } = recordScenario(loadScenarioFile(path), {
       registry: backends,

@@ -21,7 +21,11 @@ export interface MatrixProgress {
   stop(): void;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+// setImmediate in Node; a zero timeout in a browser worker (which has no setImmediate).
+const yieldToEventLoop = () =>
+  new Promise<void>((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
 
 export async function runMatrix(
   config: BenchConfig,

@@ -1,8 +1,9 @@
 // The data of each sweep chart: for one workload and one metric, the value of every backend at every
 // value of the chart's axis, the other axes held at the chart's `fix` values. An axis named `seed`
 // (replicates) is averaged over rather than held.
+
+import { describeValue } from './describe-value.ts';
 import type { LineChart, LinePoint } from './line-chart.ts';
-import { describeValue } from './plan.ts';
 import type { Sweep } from './sweep.ts';
 import { entryValue, metricInfo, type SweepMetric } from './sweep-metrics.ts';
 

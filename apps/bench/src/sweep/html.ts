@@ -2,7 +2,7 @@
 // charts, rendered to SVG by vega at build time, and the list of points.
 import { escapeHtml } from '../report/escape.ts';
 import type { SweepChart } from './chart-data.ts';
-import { describeValue } from './plan.ts';
+import { describeValue } from './describe-value.ts';
 import type { Sweep } from './sweep.ts';
 import { metricInfo } from './sweep-metrics.ts';
 

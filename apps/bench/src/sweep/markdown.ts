@@ -1,7 +1,7 @@
 // sweep.md: the axes, then per workload one table of the headline figures per point and backend.
 import { formatCompact } from '../report/format.ts';
 import { sweepWorkloads } from './chart-data.ts';
-import { describeValue } from './plan.ts';
+import { describeValue } from './describe-value.ts';
 import type { Sweep } from './sweep.ts';
 import { entryValue, metricInfo, type SweepMetric } from './sweep-metrics.ts';
 

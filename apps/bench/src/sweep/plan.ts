@@ -11,6 +11,7 @@ import { validateConfig } from '../config/load.ts';
 import { createConfigSchema } from '../config/schema.ts';
 import { canonicalConfig } from '../report/report.ts';
 import { pathIssue, setPath } from './config-paths.ts';
+import { describeValue } from './describe-value.ts';
 import { type AxisValue, SWEEP_FILE_SCHEMA, type SweepFile } from './sweep-file.ts';
 
 /** Top-level config fields an axis may set as a whole (the others are mappings, set field by field). */
@@ -47,10 +48,6 @@ export interface SweepPlan {
   readonly points: readonly SweepPoint[];
   /** sha256 of the axes, charts and every point's config: shards of one sweep share it. */
   readonly configHash: string;
-}
-
-export function describeValue(value: AxisValue): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function pointId(axes: Readonly<Record<string, AxisValue>>): string {
@@ -223,3 +220,5 @@ function planCharts(file: SweepFile, axes: readonly SweepAxis[], source: string)
 export function shardPoints(points: readonly SweepPoint[], index: number, count: number): SweepPoint[] {
   return points.filter((p) => p.index % count === index - 1);
 }
+
+export { describeValue };
