@@ -155,6 +155,13 @@ function breakages(w: ScenarioWorld, entry: TraceEntry): Breakage[] {
   return out;
 }
 
+/** The kernel switches the scenario sets (unset ones left out). */
+function kernelSwitches(s: Scenario): Record<string, boolean | string> {
+  const out: Record<string, boolean | string> = {};
+  for (const [k, v] of Object.entries(s.kernel)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 export interface RecordOptions extends Omit<RunScenarioOptions, 'onStep'> {
   /** Title of the page (default: the scenario's name). */
   readonly title?: string;
@@ -209,7 +216,7 @@ export function recordScenario(scenario: Scenario, options: RecordOptions): Reco
     title: options.title ?? scenario.name ?? 'scenario',
     ...(scenario.description !== undefined ? { description: scenario.description } : {}),
     backend: run.backend,
-    kernel: { ...scenario.kernel },
+    kernel: kernelSwitches(scenario),
     cpus: scenario.machine.cpus,
     threads: scenario.threads.map((t) => ({
       name: t.name,
