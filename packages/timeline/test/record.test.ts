@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createDefaultRegistry } from '@khva/backends';
 import { parseScenario, type Scenario } from '@khva/pfncache/scenario';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,31 @@ describe('recordScenario', () => {
     expect(run.ok).toBe(false);
     expect(timeline.firstBreak).toBe(1);
     expect(timeline.steps[0]?.breaks[0]?.kind).toBe('expect');
+  });
+});
+
+describe('every shipped scenario', () => {
+  it('has a timeline page: it records, every expect holds, and the page marks exactly the breaking rows', () => {
+    const root = new URL('../../', import.meta.url);
+    const files = readdirSync(root).flatMap((pkg) => {
+      const dir = new URL(`${pkg}/scenarios/`, root);
+      return existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.yaml'))
+            .map((f) => new URL(f, dir))
+        : [];
+    });
+    expect(files.length).toBeGreaterThan(15);
+    for (const file of files) {
+      const { run, timeline } = recordScenario(parseScenario(readFileSync(file, 'utf8'), file.pathname), {
+        registry,
+      });
+      expect(run.ok, file.pathname).toBe(true);
+      expect(timeline.steps).toHaveLength(run.trace.length);
+      const html = renderTimelineHtml(timeline);
+      const marked = [...html.matchAll(/<tr data-step="(\d+)" class="break"/g)].map((m) => Number(m[1]));
+      expect(marked).toEqual(timeline.steps.filter((s) => s.breaks.length > 0).map((s) => s.step));
+    }
   });
 });
 
