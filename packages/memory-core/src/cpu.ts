@@ -1,5 +1,6 @@
 import type { Mm } from './mm.ts';
 import { Tlb } from './tlb.ts';
+import type { TlbDirectory } from './tlb-directory.ts';
 
 /** Execution context of the code running on a CPU. */
 export type ExecMode = 'process' | 'atomic' | 'irq';
@@ -10,13 +11,26 @@ export class Cpu {
   loadedMm: Mm | null = null;
   /** Name of the thread currently running here, for records. */
   current = 'idle';
-  online = true;
+  private isOnline = true;
 
   constructor(
     readonly id: number,
     tlbEntries: number,
+    /** The machine's bookkeeping: its TLB index and its set of offline CPUs (absent: a lone CPU). */
+    private readonly machine?: { readonly directory: TlbDirectory; readonly offline: Set<number> },
   ) {
-    this.tlb = new Tlb(tlbEntries);
+    this.tlb = new Tlb(tlbEntries, machine ? { index: machine.directory, cpu: id } : undefined);
+  }
+
+  get online(): boolean {
+    return this.isOnline;
+  }
+
+  /** Take the CPU on- or offline (the machine keeps the offline ones in a set, not by scanning). */
+  set online(value: boolean) {
+    this.isOnline = value;
+    if (value) this.machine?.offline.delete(this.id);
+    else this.machine?.offline.add(this.id);
   }
 }
 

@@ -136,7 +136,7 @@ export class Scheduler {
     this.machine.currentCpu = t.cpu.id;
   }
 
-  /** Run one thread to its next yield point. */
+  /** Run one thread to its next yield point (recorded in `schedule`: it chose among threads). */
   step(t: SimThread): void {
     if (!t.runnable) throw new ModelUsageError(`thread ${t.name} is not runnable`);
     this.enter(t);
@@ -144,11 +144,16 @@ export class Scheduler {
     t.advance();
   }
 
-  /** Run a thread until its work completes (other threads do not run meanwhile). */
+  /**
+   * Run a thread until its work completes (other threads do not run meanwhile). Not recorded in
+   * `schedule`: there was no choice to replay, and a long run would otherwise keep one entry per
+   * step for ever (memory growing with the number of events).
+   */
   runToCompletion(t: SimThread, maxSteps = 100_000): unknown {
     for (let i = 0; i < maxSteps && !t.done; i++) {
       if (!t.runnable) throw new ModelUsageError(`thread ${t.name} blocked with no other thread running`);
-      this.step(t);
+      this.enter(t);
+      t.advance();
     }
     if (!t.done) throw new ModelUsageError(`thread ${t.name} did not finish in ${maxSteps} steps`);
     return t.result;

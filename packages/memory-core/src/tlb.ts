@@ -1,4 +1,5 @@
 import type { Pfn } from './layout.ts';
+import type { TlbDirectory } from './tlb-directory.ts';
 
 /** One cached translation. `asid` 0 = global (kernel G-bit) entry, else the owning mm's id (PCID). */
 export interface TlbEntry {
@@ -24,8 +25,13 @@ export const tlbKey = (asid: number, vpn: number): number => asid * ASID_STRIDE 
  * until flushed or evicted; that is what makes stale windows observable.
  */
 export class Tlb {
+  /** The translations, oldest first. Change them only through insert/remove/removeWhere. */
   readonly entries = new Map<number, TlbEntry>();
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    /** The machine's reverse index, told of every fill and removal (absent: a TLB on its own). */
+    private readonly directory?: { readonly index: TlbDirectory; readonly cpu: number },
+  ) {}
 
   // Models a TLB lookup tagged by PCID (global entries match any); differs: one level, 4 KiB entries only.
   lookup(asid: number, vpn: number): TlbEntry | undefined {
@@ -41,15 +47,20 @@ export class Tlb {
       if (!first.done) {
         evicted = this.entries.get(first.value);
         this.entries.delete(first.value);
+        if (evicted) this.forget(evicted);
       }
     }
     this.entries.set(entry.key, entry);
+    this.directory?.index.add(entry.asid, entry.vpn, this.directory.cpu);
     return evicted;
   }
 
   remove(key: number): TlbEntry | undefined {
     const e = this.entries.get(key);
-    if (e) this.entries.delete(key);
+    if (e) {
+      this.entries.delete(key);
+      this.forget(e);
+    }
     return e;
   }
 
@@ -60,8 +71,13 @@ export class Tlb {
       if (pred(e)) {
         out.push(e);
         this.entries.delete(k);
+        this.forget(e);
       }
     }
     return out;
+  }
+
+  private forget(e: TlbEntry): void {
+    this.directory?.index.remove(e.asid, e.vpn, this.directory.cpu);
   }
 }

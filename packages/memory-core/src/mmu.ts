@@ -1,0 +1,220 @@
+import type { Cpu, ExecContext, ExecMode } from './cpu.ts';
+import type { DirectMap } from './direct-map.ts';
+import { ModelUsageError } from './errors.ts';
+import { FREE, type PhysicalMemory } from './frames.ts';
+import {
+  directMapPfn,
+  formatVa,
+  offsetInPage,
+  PAGE_SIZE,
+  type Pfn,
+  pageAlignDown,
+  regionOf,
+  type Va,
+  vpnOf,
+} from './layout.ts';
+import type { CostLedger } from './ledger.ts';
+import type { Mm } from './mm.ts';
+import type { SafetyOracle } from './oracle.ts';
+import type { PageTable, Pte } from './page-table.ts';
+import { type TlbEntry, tlbKey } from './tlb.ts';
+import type { TlbShootdown } from './tlb-flush.ts';
+
+export type AccessOp = 'read' | 'write';
+
+export type AccessOutcome =
+  | { ok: true; pfn: Pfn; tlbHit: boolean; stale: boolean; useAfterFree: boolean; data: Uint8Array | null }
+  | { ok: false; kind: 'oops' | 'fault'; reason: string };
+
+/** An oops or a failed user access, kept with where it happened. */
+export interface AccessRecord {
+  readonly cpu: number;
+  readonly mode: ExecMode;
+  readonly who: string;
+  readonly va: string;
+  readonly op: AccessOp;
+  readonly reason: string;
+  readonly atNs: number;
+}
+
+/** A translation seen from a CPU without touching TLB state (for checks and invariants). */
+export interface Translation {
+  readonly pfn: Pfn;
+  readonly gen: number;
+  readonly via: 'tlb' | 'pte';
+  readonly stale: boolean;
+}
+
+/** What the MMU reads and updates of the machine. */
+export interface MmuParts {
+  readonly mem: PhysicalMemory;
+  readonly directMap: DirectMap;
+  readonly kernelPt: PageTable;
+  readonly ledger: CostLedger;
+  readonly oracle: SafetyOracle;
+  readonly shootdown: TlbShootdown;
+  /** Install a user PTE (a user fault resolved). */
+  mapUser(mm: Mm, va: Va, pfn: Pfn): void;
+}
+
+/** Written by a write access that brought no data (the bytes' content is not modelled then). */
+const ZEROS = new Uint8Array(PAGE_SIZE);
+
+/**
+ * The MMU: loads and stores go through the CPU's TLB, then a page walk that fills it; user
+ * faults are resolved from process context. Oopses and failed user accesses are recorded.
+ */
+export class Mmu {
+  readonly oopses: AccessRecord[] = [];
+  readonly faults: AccessRecord[] = [];
+
+  constructor(private readonly m: MmuParts) {}
+
+  /** Look a translation up the way the CPU would, without changing any state. */
+  translate(cpu: Cpu, va: Va): Translation | null {
+    const vpn = vpnOf(va);
+    const region = regionOf(va);
+    const asid = region === 'direct-map' || region === 'vmalloc' ? 0 : (cpu.loadedMm?.id ?? -1);
+    if (asid < 0) return null;
+    const e = cpu.tlb.lookup(asid, vpn);
+    if (e) return { pfn: e.pfn, gen: e.gen, via: 'tlb', stale: e.stale };
+    const pte = this.walk(cpu, va);
+    return pte ? { pfn: pte.pfn, gen: pte.gen, via: 'pte', stale: false } : null;
+  }
+
+  // Models the hardware page walk (one level here): the PTE the CPU's loaded tables give for va.
+  private walk(cpu: Cpu, va: Va): Pte | undefined {
+    const vpn = vpnOf(va);
+    switch (regionOf(va)) {
+      case 'direct-map': {
+        const pfn = directMapPfn(va);
+        if (!this.m.mem.isRam(pfn) || !this.m.directMap.isPresent(pfn)) return undefined;
+        const f = this.m.mem.get(pfn);
+        return { pfn, gen: f?.gen ?? 0, ident: f?.ident ?? 'free' };
+      }
+      case 'vmalloc':
+        return this.m.kernelPt.get(vpn);
+      case 'mm-local':
+        return cpu.loadedMm?.localPt.get(vpn);
+      case 'user':
+        return cpu.loadedMm?.userPt.get(vpn);
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * A load or store of `len` bytes at `va` from a CPU: TLB, then page walk. A stale TLB entry
+   * still translates. No translation of a kernel address is an oops in any context; a user
+   * address is faulted in from process context and fails in atomic or IRQ context.
+   */
+  access(ctx: ExecContext, va: Va, len: number, op: AccessOp, data?: Uint8Array): AccessOutcome {
+    if (len <= 0 || offsetInPage(va) + len > PAGE_SIZE) {
+      throw new ModelUsageError(`access of ${len} bytes at ${formatVa(va)} crosses a page`);
+    }
+    const { ledger, mem } = this.m;
+    const cpu = ctx.cpu;
+    const region = regionOf(va);
+    const vpn = vpnOf(va);
+    const global = region === 'direct-map' || region === 'vmalloc';
+    const mm = cpu.loadedMm;
+    let entry: TlbEntry | undefined;
+    let tlbHit = false;
+    for (let attempt = 0; attempt < 2 && !entry; attempt++) {
+      const asid = global ? 0 : (mm?.id ?? -1);
+      entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
+      if (entry) {
+        tlbHit = true;
+        ledger.charge('tlbHit');
+        break;
+      }
+      ledger.charge('pageWalk');
+      ledger.counters.tlbMisses++;
+      const pte = this.walk(cpu, va);
+      if (pte) {
+        entry = this.fill(cpu, global ? 0 : asid, vpn, pte, region);
+        break;
+      }
+      if (region !== 'user') {
+        return this.fail('oops', ctx, va, op, `unable to handle page fault for address ${formatVa(va)}`);
+      }
+      if (ctx.mode !== 'process') {
+        return this.fail(
+          'fault',
+          ctx,
+          va,
+          op,
+          `user address ${formatVa(va)} not present in ${ctx.mode} context`,
+        );
+      }
+      const vma = mm?.findVma(va);
+      if (!mm || !vma) return this.fail('fault', ctx, va, op, `no user mapping at ${formatVa(va)}`);
+      const r = vma.fault(pageAlignDown(va));
+      if ('error' in r) return this.fail('fault', ctx, va, op, r.reason);
+      this.m.mapUser(mm, pageAlignDown(va), r.pfn);
+    }
+    if (!entry) throw new ModelUsageError('unreachable: translation loop ended without an entry');
+    const frame = mem.get(entry.pfn);
+    // A direct-map entry is right in every life of the frame (page_address() never changes),
+    // so only a free frame makes it a use-after-free; other entries also go stale on reuse.
+    const useAfterFree =
+      !frame ||
+      frame.owner === FREE ||
+      (!entry.viaDirectMap && entry.ident !== undefined && frame.ident !== entry.ident);
+    if (useAfterFree && entry.scope >= 0) this.m.oracle.useAfterFreeAccess();
+    ledger.charge('cacheAccess');
+    let out: Uint8Array | null = null;
+    if (frame) {
+      if (op === 'write') mem.write(frame, offsetInPage(va), data ?? ZEROS.subarray(0, len));
+      else out = mem.read(frame, offsetInPage(va), len);
+    }
+    return { ok: true, pfn: entry.pfn, tlbHit, stale: entry.stale, useAfterFree, data: out };
+  }
+
+  // Models a TLB fill after a walk: the entry remembers the frame identity it translated to.
+  private fill(cpu: Cpu, asid: number, vpn: number, pte: Pte, region: string): TlbEntry {
+    const viaDirectMap = region === 'direct-map';
+    const scope = region === 'user' ? -1 : asid;
+    const entry: TlbEntry = {
+      key: tlbKey(asid, vpn),
+      vpn,
+      asid,
+      pfn: pte.pfn,
+      gen: pte.gen,
+      ...(pte.ident !== undefined ? { ident: pte.ident } : {}),
+      viaDirectMap,
+      scope,
+      stale: false,
+    };
+    const evicted = cpu.tlb.insert(entry);
+    if (evicted) this.m.shootdown.entryGone(evicted);
+    if (scope >= 0) this.m.oracle.addRef(pte.pfn, scope, pte.ident ?? '', viaDirectMap);
+    return entry;
+  }
+
+  private fail(
+    kind: 'oops' | 'fault',
+    ctx: ExecContext,
+    va: Va,
+    op: AccessOp,
+    reason: string,
+  ): AccessOutcome {
+    const rec: AccessRecord = {
+      cpu: ctx.cpu.id,
+      mode: ctx.mode,
+      who: ctx.who ?? ctx.cpu.current,
+      va: formatVa(va),
+      op,
+      reason,
+      atNs: this.m.ledger.nowNs,
+    };
+    if (kind === 'oops') {
+      this.oopses.push(rec);
+      this.m.ledger.counters.oopses++;
+    } else {
+      this.faults.push(rec);
+      this.m.ledger.counters.faults++;
+    }
+    return { ok: false, kind, reason };
+  }
+}

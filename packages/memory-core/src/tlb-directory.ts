@@ -1,0 +1,61 @@
+/**
+ * Which CPUs hold a translation, by address-space id and virtual page: the reverse of every
+ * CPU's TLB. The kernel has no such index (a shootdown asks every CPU in a cpumask); the model
+ * keeps it so that marking entries stale and flushing touch only the CPUs that hold them, never
+ * every CPU, and a per-access cost does not grow with the machine. One CPU is kept as a plain
+ * number; a Set is made only when a second CPU caches the same page.
+ */
+export class TlbDirectory {
+  private readonly byAsid = new Map<number, Map<number, number | Set<number>>>();
+
+  add(asid: number, vpn: number, cpu: number): void {
+    let pages = this.byAsid.get(asid);
+    if (!pages) {
+      pages = new Map();
+      this.byAsid.set(asid, pages);
+    }
+    const h = pages.get(vpn);
+    if (h === undefined) pages.set(vpn, cpu);
+    else if (typeof h === 'number') {
+      if (h !== cpu) pages.set(vpn, new Set([h, cpu]));
+    } else h.add(cpu);
+  }
+
+  remove(asid: number, vpn: number, cpu: number): void {
+    const pages = this.byAsid.get(asid);
+    const h = pages?.get(vpn);
+    if (!pages || h === undefined) return;
+    if (typeof h === 'number') {
+      if (h === cpu) pages.delete(vpn);
+    } else {
+      h.delete(cpu);
+      if (h.size === 1) pages.set(vpn, h.values().next().value as number);
+      else if (h.size === 0) pages.delete(vpn);
+    }
+    if (pages.size === 0) this.byAsid.delete(asid);
+  }
+
+  /** The CPUs caching (asid, vpn), as a fresh array (callers remove entries while they walk it). */
+  holders(asid: number, vpn: number): number[] {
+    const h = this.byAsid.get(asid)?.get(vpn);
+    if (h === undefined) return [];
+    return typeof h === 'number' ? [h] : [...h];
+  }
+
+  /** Every (vpn, cpu) cached for an address-space id, as a fresh list. */
+  cached(asid: number): Array<{ vpn: number; cpu: number }> {
+    const out: Array<{ vpn: number; cpu: number }> = [];
+    const pages = this.byAsid.get(asid);
+    if (!pages) return out;
+    for (const [vpn, h] of pages) {
+      if (typeof h === 'number') out.push({ vpn, cpu: h });
+      else for (const cpu of h) out.push({ vpn, cpu });
+    }
+    return out;
+  }
+
+  /** Pages cached under an address-space id (by any CPU). */
+  pagesOf(asid: number): number {
+    return this.byAsid.get(asid)?.size ?? 0;
+  }
+}
