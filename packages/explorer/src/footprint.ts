@@ -237,8 +237,9 @@ function cpu(rec: Recorder, c: Cpu): void {
     id: 'ref',
     tlb: { mode: 'mutable', key: `cpu:${c.id}.tlb` },
     loadedMm: 'value',
-    online: 'value',
+    isOnline: 'value',
     current: 'ignore',
+    machine: 'ref',
   });
 }
 
@@ -305,6 +306,10 @@ function machine(rec: Recorder, m: Machine): void {
   fields(rec, m.vmalloc, 'vmalloc', { ledger: 'ignore', name: 'ref', start: 'ref', size: 'ref' });
   pageTable(rec, m.kernelPt, 'kernel_pt');
   for (const c of m.cpus) cpu(rec, c);
+  // Which CPUs hold a translation is a fact about every TLB: asking reads them all. Its updates
+  // happen inside TLB fills and removals, recorded as writes of that CPU's TLB.
+  const everyTlb = () => m.cpus.map((c) => [`cpu:${c.id}.tlb`, false] as const);
+  methods(rec, m.tlbDirectory, { holders: everyTlb, cached: everyTlb, pagesOf: everyTlb });
   for (const x of m.mms.values()) mm(rec, x);
   fields(rec, m, 'machine', {
     options: 'ref',
@@ -321,6 +326,11 @@ function machine(rec: Recorder, m: Machine): void {
     oopses: { mode: 'mutable', key: 'machine.records' },
     faults: { mode: 'mutable', key: 'machine.records' },
     singlePageFlushCeiling: 'ref',
+    // Subsystems holding the references above; the CPUs' online flags are read on the CPUs.
+    tlbDirectory: 'ref',
+    offline: 'ref',
+    shootdown: 'ref',
+    mmu: 'ref',
     // Set by the scheduler to the stepping thread's CPU before the step runs: thread-local.
     currentCpu: 'ignore',
   });

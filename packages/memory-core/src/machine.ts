@@ -62,9 +62,11 @@ export class Machine {
   readonly oracle: SafetyOracle;
   readonly cpus: Cpu[];
   readonly mms = new Map<number, Mm>();
+  readonly oopses: AccessRecord[] = [];
+  readonly faults: AccessRecord[] = [];
   readonly singlePageFlushCeiling: number;
-  /** Which CPUs cache which translation (the reverse of every TLB). */
-  private readonly tlbDirectory = new TlbDirectory();
+  /** Which CPUs cache which translation (the reverse of every TLB; derived state, read by checks). */
+  readonly tlbDirectory = new TlbDirectory();
   /** CPUs taken offline (kept by the CPUs themselves, so nothing scans for them). */
   private readonly offline = new Set<number>();
   private readonly shootdown: TlbShootdown;
@@ -113,17 +115,8 @@ export class Machine {
       oracle: this.oracle,
       shootdown: this.shootdown,
       mapUser: (mm, va, pfn) => this.mapUser(mm, va, pfn),
+      record: (kind, rec) => (kind === 'oops' ? this.oopses : this.faults).push(rec),
     });
-  }
-
-  /** Oopses, in the order they happened. */
-  get oopses(): readonly AccessRecord[] {
-    return this.mmu.oopses;
-  }
-
-  /** Failed user accesses, in the order they happened. */
-  get faults(): readonly AccessRecord[] {
-    return this.mmu.faults;
   }
 
   /** Online CPUs, counted without a scan. */

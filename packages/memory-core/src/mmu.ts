@@ -55,6 +55,8 @@ export interface MmuParts {
   readonly shootdown: TlbShootdown;
   /** Install a user PTE (a user fault resolved). */
   mapUser(mm: Mm, va: Va, pfn: Pfn): void;
+  /** Keep an oops or a failed user access (the machine's `oopses` and `faults`). */
+  record(kind: 'oops' | 'fault', rec: AccessRecord): void;
 }
 
 /** Written by a write access that brought no data (the bytes' content is not modelled then). */
@@ -62,12 +64,9 @@ const ZEROS = new Uint8Array(PAGE_SIZE);
 
 /**
  * The MMU: loads and stores go through the CPU's TLB, then a page walk that fills it; user
- * faults are resolved from process context. Oopses and failed user accesses are recorded.
+ * faults are resolved from process context. Oopses and failed user accesses are reported to the machine.
  */
 export class Mmu {
-  readonly oopses: AccessRecord[] = [];
-  readonly faults: AccessRecord[] = [];
-
   constructor(private readonly m: MmuParts) {}
 
   /** Look a translation up the way the CPU would, without changing any state. */
@@ -208,13 +207,9 @@ export class Mmu {
       reason,
       atNs: this.m.ledger.nowNs,
     };
-    if (kind === 'oops') {
-      this.oopses.push(rec);
-      this.m.ledger.counters.oopses++;
-    } else {
-      this.faults.push(rec);
-      this.m.ledger.counters.faults++;
-    }
+    this.m.record(kind, rec);
+    if (kind === 'oops') this.m.ledger.counters.oopses++;
+    else this.m.ledger.counters.faults++;
     return { ok: false, kind, reason };
   }
 }
