@@ -101,7 +101,7 @@ export class MemremapBackend implements MappingBackend {
   ) {
     this.name = mode === 'strict' ? 'memremap-strict' : 'memremap-relaxed';
     this.lazy = new LazyPurgeList({
-      maxPages: () => lazyMaxPages(machine.onlineCpus.length),
+      maxPages: () => lazyMaxPages(machine.onlineCount),
       flush: (initiator, start, end) => machine.flushTlbKernelRange(initiator, start, end).ipis,
       release: (a: LazyArea) => {
         machine.ledger.charge('purgeVmapArea');

@@ -96,7 +96,7 @@ export class MmLocalBackend implements MappingBackend {
     const va = new VaRange(`${mm.name}:mm-local-map`, MM_LOCAL_MAP_START, MM_LOCAL_MAP_SIZE, m.ledger);
     const lazy = new LazyPurgeList({
       // An assumption: the mm-local area reuses vmalloc's threshold, counted per mm.
-      maxPages: () => lazyMaxPages(m.onlineCpus.length),
+      maxPages: () => lazyMaxPages(m.onlineCount),
       flush: (initiator, start, end) => m.flushTlbMm(initiator, mm, start, end).ipis,
       release: (area: LazyArea) => {
         m.ledger.charge('purgeVmapArea');

@@ -97,7 +97,7 @@ class VmapBackend implements MappingBackend {
   }
 
   private lazyMax(): number {
-    return this.options.lazyMaxPagesOverride ?? lazyMaxPages(this.machine.onlineCpus.length);
+    return this.options.lazyMaxPagesOverride ?? lazyMaxPages(this.machine.onlineCount);
   }
 
   // Models gpc_map() per kernel.series: RFC v2/v3 vmap()s one page whose folio->mapping is

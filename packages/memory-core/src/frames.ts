@@ -162,11 +162,20 @@ export class PhysicalMemory {
   }
 
   write(frame: Frame, offset: number, data: Uint8Array): void {
-    if (!frame.bytes) frame.bytes = new Uint8Array(PAGE_SIZE);
+    if (!frame.bytes) {
+      // A page never written reads as zeros: writing zeros to it needs no bytes (sparse memory).
+      if (isZero(data)) return;
+      frame.bytes = new Uint8Array(PAGE_SIZE);
+    }
     frame.bytes.set(data, offset);
   }
 
   read(frame: Frame, offset: number, len: number): Uint8Array {
     return frame.bytes ? frame.bytes.slice(offset, offset + len) : new Uint8Array(len);
   }
+}
+
+function isZero(data: Uint8Array): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
 }

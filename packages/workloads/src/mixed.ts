@@ -42,8 +42,24 @@ export const mixed = defineWorkload({
     });
     const others = h.spawnProcesses(p.otherProcesses);
     const irqs = h.spawnIrqs();
+    // The threads placed on each CPU, in one fixed order (vCPUs VM by VM, then processes), kept up
+    // to date on migration so a context switch does not scan every thread of the host.
+    const all = [...guests.flatMap((g) => g.vcpus), ...others];
+    const rank = new Map(all.map((t, i) => [t, i]));
+    const onCpu: SimThread[][] = m.cpus.map(() => []);
+    for (const t of all) onCpu[t.cpu.id]!.push(t);
+    const migrate = (t: SimThread, cpu: number) => {
+      const from = onCpu[t.cpu.id]!;
+      h.migrate(t, cpu);
+      from.splice(from.indexOf(t), 1);
+      const to = onCpu[t.cpu.id]!;
+      const r = rank.get(t)!;
+      let i = to.length;
+      while (i > 0 && rank.get(to[i - 1]!)! > r) i--;
+      to.splice(i, 0, t);
+    };
     const pickThreadOn = (cpu: number): SimThread | undefined => {
-      const here = [...guests.flatMap((g) => g.vcpus), ...others].filter((t) => t.cpu.id === cpu);
+      const here = onCpu[cpu]!;
       return here.length > 0 ? here[h.prng.int(here.length)] : undefined;
     };
     for (let e = 0; e < p.events; e++) {
@@ -64,7 +80,7 @@ export const mixed = defineWorkload({
           h.use(t, shinfo[gi]!, SHINFO_LEN, false);
         }
       } else if (roll < 93) {
-        h.migrate(t, h.prng.int(h.cpus));
+        migrate(t, h.prng.int(h.cpus));
       } else if (roll < 95 && p.secretPages > 0) {
         h.enter(g.vmm);
         const file = g.vm.memslots.slots.get(1)!.gmem!;

@@ -1,0 +1,30 @@
+// One run of the scale suite, in its own process so its peak RSS is its own: a workload on a
+// backend at a CPU count, sized for about `events` gpc accesses. Prints one JSON line.
+import { performance } from 'node:perf_hooks';
+import { builtinWorkloads } from '@khva/workloads';
+import { type ScaleRunRequest, type ScaleRunResult, workloadParams } from './scale-sizes.ts';
+
+const request = JSON.parse(process.argv[2] ?? '{}') as ScaleRunRequest;
+const definition = builtinWorkloads.find((w) => w.name === request.workload);
+if (!definition) {
+  console.error(`unknown workload ${request.workload}`);
+  process.exit(2);
+}
+const params = definition.params.parse(workloadParams(request.workload, request.events));
+const started = performance.now();
+const result = definition.run(params, {
+  seed: 7,
+  machine: { cpus: request.cpus, tlbEntries: 1536, ghz: 2.7, memGiB: 64 },
+  kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
+  calibration: {},
+  backend: request.backend,
+  onProgress() {},
+});
+const seconds = (performance.now() - started) / 1000;
+const out: ScaleRunResult = {
+  ...request,
+  ops: result.ops,
+  seconds,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
+};
+console.log(JSON.stringify(out));
