@@ -1,6 +1,7 @@
 // One run of the scale suite, in its own process so its peak RSS is its own: a workload on a
 // backend at a CPU count, sized for about `events` gpc accesses. Prints one JSON line.
 import { performance } from 'node:perf_hooks';
+import { createDefaultRegistry } from '@khva/backends';
 import { builtinWorkloads } from '@khva/workloads';
 import { type ScaleRunRequest, type ScaleRunResult, workloadParams } from './scale-sizes.ts';
 
@@ -17,7 +18,7 @@ const result = definition.run(params, {
   machine: { cpus: request.cpus, tlbEntries: 1536, ghz: 2.7, memGiB: 64 },
   kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
   calibration: {},
-  backend: request.backend,
+  backend: createDefaultRegistry().get(request.backend),
   onProgress() {},
 });
 const seconds = (performance.now() - started) / 1000;

@@ -1,3 +1,4 @@
+import { createDefaultRegistry } from '@khva/backends';
 import { describe, expect, it } from 'vitest';
 import { Harness, PV_GFN } from '../src/index.ts';
 
@@ -10,7 +11,7 @@ describe('a sparse 1 TiB guest', () => {
       machine: { cpus: 4, tlbEntries: 64, ghz: 2.7, memGiB: 2048 },
       kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
       calibration: {},
-      backend: 'vmap',
+      backend: createDefaultRegistry().get('vmap'),
       onProgress() {},
     });
     // One guest_memfd memslot of 2^28 pages (1 TiB, NO_DIRECT_MAP), two vCPUs.
