@@ -6,16 +6,25 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseConfigText, validateConfig } from '../src/config/load.ts';
 import { defaultRegistry } from '../src/registry.ts';
 import { renderReports } from '../src/report/render-reports.ts';
 import { buildReport, type Report } from '../src/report/report.ts';
 import { writeReportFiles } from '../src/report/write-reports.ts';
 import { runMatrix } from '../src/run/run-matrix.ts';
+import { sweepCharts } from '../src/sweep/chart-data.ts';
+import { planSweep } from '../src/sweep/plan.ts';
+import { renderSweepFiles } from '../src/sweep/render-sweep.ts';
+import { runPoints } from '../src/sweep/run-points.ts';
+import { buildSweep, type Sweep, sweepHeader } from '../src/sweep/sweep.ts';
+import { entryValue, CHART_METRICS as SWEEP_CHART_METRICS } from '../src/sweep/sweep-metrics.ts';
 import { silentProgress } from './fixtures/fake-report.ts';
+import { TINY_SWEEP_YAML } from './fixtures/tiny-sweep.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../test-output/report.png', import.meta.url));
+const SWEEP_SCREENSHOT = fileURLToPath(new URL('../test-output/sweep.png', import.meta.url));
 const CHART_METRICS: Record<string, string[]> = {
   cyclesPerOp: ['cyclesPerOp'],
   ipis: ['ipis'],
@@ -145,6 +154,77 @@ describe('report.html in a real browser', () => {
 
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([url]);
+  });
+
+  it('sweep.html: every line chart draws each backend and every point of sweep.json, loads nothing else', async () => {
+    const plan = planSweep(parseYaml(TINY_SWEEP_YAML), defaultRegistry, 'tiny.yaml');
+    const results = await runPoints(plan.points, { jobs: 2, progress: silentProgress });
+    const out = join(dir, 'sweep');
+    await writeReportFiles(
+      out,
+      await renderSweepFiles(buildSweep(sweepHeader(plan, 'browser-test'), results)),
+    );
+    const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as Sweep;
+    const page = await (browser as BrowserContext).newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => requests.push(r.url()));
+    const url = pathToFileURL(join(out, 'sweep.html')).href;
+    await page.goto(url, { waitUntil: 'load' });
+
+    const figures = await page.$$eval('figure.sweep-chart', (list) =>
+      list.map((f) => ({
+        workload: f.getAttribute('data-workload'),
+        metric: f.getAttribute('data-metric'),
+        x: f.getAttribute('data-x'),
+        width: f.querySelector('svg')?.getBoundingClientRect().width ?? 0,
+        lines: f.querySelectorAll('.mark-line.role-mark path').length,
+        legend: [...f.querySelectorAll('.role-legend-label text')].map((t) => t.textContent),
+        symbols: [...f.querySelectorAll('.mark-symbol.role-mark path')].map((p) => ({
+          label: p.getAttribute('aria-label') ?? '',
+          y: p.getBoundingClientRect().top,
+        })),
+      })),
+    );
+    // One chart per chart axis x workload x metric, in that order.
+    const expected = sweepCharts(sweep, SWEEP_CHART_METRICS);
+    expect(figures.map((f) => `${f.x}/${f.workload}/${f.metric}`)).toEqual(
+      expected.map((c) => `${c.x}/${c.workload}/${c.metric}`),
+    );
+    for (const [i, f] of figures.entries()) {
+      const chart = expected[i] as (typeof expected)[number];
+      expect(f.width).toBeGreaterThan(300);
+      expect(f.legend).toEqual([...chart.backends]);
+      expect(f.lines).toBe(chart.backends.length);
+      // Every (x, backend) of the sweep at the chart's fixed axes is a point, and higher values sit higher.
+      const values = sweep.points
+        .filter((p) =>
+          Object.entries(chart.fix).every(([a, v]) => JSON.stringify(p.axes[a]) === JSON.stringify(v)),
+        )
+        .flatMap((p) =>
+          (p.results ?? [])
+            .filter((e) => e.workload === chart.workload)
+            .map((e) => ({ x: p.axes[chart.x], backend: e.backend, value: entryValue(e, chart.metric) })),
+        );
+      expect(f.symbols).toHaveLength(values.length);
+      for (const v of values) {
+        expect(
+          f.symbols.some((s) => s.label.includes(`: ${v.x};`) && s.label.endsWith(`backend: ${v.backend}`)),
+        ).toBe(true);
+      }
+      const ys = chart.points.map((p, k) => ({ value: p.value, y: f.symbols[k]?.y ?? Number.NaN }));
+      for (const a of ys)
+        for (const b of ys) if (a.value > b.value) expect(a.y).toBeLessThanOrEqual(b.y + 0.5);
+    }
+    mkdirSync(join(SWEEP_SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SWEEP_SCREENSHOT, fullPage: true });
     await page.close();
     expect(problems).toEqual([]);
     expect(requests).toEqual([url]);
