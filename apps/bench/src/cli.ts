@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { BenchRegistry } from './bench-registry.ts';
+import { answerCommand } from './commands/answer.ts';
 import { exploreCommand } from './commands/explore.ts';
 import { type KernelFlag, parseKernelFlag } from './commands/kernel-flag.ts';
 import { listCommand } from './commands/list.ts';
@@ -217,6 +218,32 @@ function buildProgram(registry: BenchRegistry, io: CliIo, setExitCode: (code: nu
               quiet: flags.quiet === true,
               ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
               ...(flags.shard === undefined ? {} : { shard: flags.shard }),
+            },
+            registry,
+            io,
+          ),
+        );
+      },
+    );
+
+  program
+    .command('answer')
+    .description('run the seed-question sweep (or read one) and write answer.md with its charts')
+    .requiredOption('--config <file>', 'the sweep file (apps/bench/configs/seed-question.yaml)')
+    .option('--out <dir>', 'where answer.md and answer/*.svg go', 'docs')
+    .addOption(new Option('--jobs <n>', 'worker threads (default: every core)').argParser(parseJobs))
+    .option('--sweep <dir>', 'read the finished sweep.json in this directory instead of running the sweep')
+    .option('--quiet', 'no progress output on stderr')
+    .action(
+      async (flags: { config: string; out: string; jobs?: number; sweep?: string; quiet?: boolean }) => {
+        setExitCode(
+          await answerCommand(
+            {
+              config: flags.config,
+              out: flags.out,
+              quiet: flags.quiet === true,
+              ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
+              ...(flags.sweep === undefined ? {} : { sweep: flags.sweep }),
             },
             registry,
             io,
