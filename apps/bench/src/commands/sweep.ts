@@ -60,6 +60,8 @@ export async function executeSweep(
     io.stderr.write('khva-bench: this build has no workloads or backends wired in; nothing to run\n');
     return EXIT_FAILURE;
   }
+  // The build is hashed before anything runs: the code that ran is what the sweep names.
+  const build = computeBuildId();
   const shard = options.shard;
   const points = shard === undefined ? plan.points : shardPoints(plan.points, shard.index, shard.count);
   const results = await runPoints(points, {
@@ -67,7 +69,7 @@ export async function executeSweep(
     ...(options.workerFile === undefined ? {} : { workerFile: options.workerFile }),
     progress: createProgress(io, options.quiet),
   });
-  return buildSweep(sweepHeader(plan, computeBuildId()), results, shard);
+  return buildSweep(sweepHeader(plan, build), results, shard);
 }
 
 /** Writes the files of a sweep and says what happened; exit 1 when a point failed. */
