@@ -57,6 +57,19 @@ function metricOf(entry: Report['results'][number], metric: string): number | un
   return undefined;
 }
 
+/** A new page that records console errors and warnings, page errors and every request it makes. */
+async function watchedPage(browser: BrowserContext) {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  return { page, problems, requests };
+}
+
 describe('report.html in a real browser', () => {
   let browser: BrowserContext | undefined;
   let dir = '';
@@ -91,14 +104,7 @@ describe('report.html in a real browser', () => {
     const out = join(dir, 'report');
     await writeReportFiles(out, renderReports(await realReport()));
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
-    const page = await (browser as BrowserContext).newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => requests.push(r.url()));
+    const { page, problems, requests } = await watchedPage(browser as BrowserContext);
     const url = pathToFileURL(join(out, 'report.html')).href;
     await page.goto(url, { waitUntil: 'load' });
 
@@ -168,14 +174,7 @@ describe('report.html in a real browser', () => {
       await renderSweepFiles(buildSweep(sweepHeader(plan, 'browser-test'), results)),
     );
     const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as Sweep;
-    const page = await (browser as BrowserContext).newPage();
-    const problems: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (r) => requests.push(r.url()));
+    const { page, problems, requests } = await watchedPage(browser as BrowserContext);
     const url = pathToFileURL(join(out, 'sweep.html')).href;
     await page.goto(url, { waitUntil: 'load' });
 

@@ -1,10 +1,9 @@
 // `khva-bench sweep`: a sweep file -> its points on a worker pool -> sweep.json, .csv, .md, .html
 // (a shard: sweep.json only). A failed point is reported with its point; the others are kept.
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { type BenchRegistry, hasModel } from '../bench-registry.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { formatOf, parseConfigText } from '../config/load.ts';
+import { readConfigDocument } from '../config/load.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import { createProgress } from '../progress.ts';
@@ -32,14 +31,7 @@ export async function loadSweepPlan(
   registry: BenchRegistry,
   source: string,
 ): Promise<SweepPlan> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new ConfigError(source, [{ path: '(file)', message: `cannot read the file (${code})` }]);
-  }
-  return planSweep(parseConfigText(text, formatOf(path), source), registry, source);
+  return planSweep(await readConfigDocument(path, source), registry, source);
 }
 
 /** Runs the sweep (or one shard of it) and returns the Sweep, or an exit code when nothing ran. */

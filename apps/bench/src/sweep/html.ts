@@ -1,6 +1,7 @@
 // sweep.html: one self-contained page (no scripts, no network: a CSP forbids them) with the sweep's line
 // charts, rendered to SVG by vega at build time, and the list of points.
 import { escapeHtml } from '../report/escape.ts';
+import { htmlPage } from '../report/html-page.ts';
 import type { SweepChart } from './chart-data.ts';
 import { describeValue } from './describe-value.ts';
 import type { Sweep } from './sweep.ts';
@@ -64,24 +65,12 @@ export function renderSweepHtml(
         `<tr${p.error === undefined ? '' : ' class="failed"'}><td>${p.index}</td><td>${escapeHtml(p.id)}</td><td>${escapeHtml(p.error ?? `${p.results?.length ?? 0} runs`)}</td></tr>`,
     )
     .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>khva-bench sweep</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-<h1>khva-bench sweep</h1>
-<section class="card"><p>${sweep.points.length} points; every number is <b>modelled</b> (deterministic for the config and seed), lower is better everywhere. Each chart holds the axes not on its x axis at the value in its x title; replicates (<code>seed</code>) are averaged. Log scales where values span two decades or more. The data is in <code>sweep.json</code> and <code>sweep.csv</code>.</p><ul>${axes}</ul></section>
+  return htmlPage(
+    'khva-bench sweep',
+    STYLE,
+    `<section class="card"><p>${sweep.points.length} points; every number is <b>modelled</b> (deterministic for the config and seed), lower is better everywhere. Each chart holds the axes not on its x axis at the value in its x title; replicates (<code>seed</code>) are averaged. Log scales where values span two decades or more. The data is in <code>sweep.json</code> and <code>sweep.csv</code>.</p><ul>${axes}</ul></section>
 ${sections.join('\n')}
 <section class="card"><h2>Points</h2><table><thead><tr><th>#</th><th>point</th><th>outcome</th></tr></thead><tbody>${rows}</tbody></table></section>
-<footer>${escapeHtml(sweep.schema)} · config ${sweep.configHash.slice(0, 12)} · build ${escapeHtml(sweep.build.slice(0, 12))}</footer>
-</main>
-</body>
-</html>
-`;
+<footer>${escapeHtml(sweep.schema)} · config ${sweep.configHash.slice(0, 12)} · build ${escapeHtml(sweep.build.slice(0, 12))}</footer>`,
+  );
 }
