@@ -8,7 +8,8 @@ export type FactSource =
   /** An axis value (a host size). */
   | { readonly kind: 'axis'; readonly axis: string; readonly value: number }
   /**
-   * A metric of one workload and backend, summed over the named points (one point: its value), then
+   * A metric of one workload and backend, summed over the named points (one point: its value), less the
+   * same sum for the `minus` backend when there is one (a strategy's cost over the baseline's), then
    * multiplied by `times` and divided by `divide` (unit changes, e.g. bytes to MiB).
    */
   | {
@@ -16,6 +17,7 @@ export type FactSource =
       readonly points: readonly string[];
       readonly workload: string | null;
       readonly backend: string;
+      readonly minus: string | null;
       readonly metric: SweepMetric;
       readonly times: number;
       readonly divide: number;
@@ -46,22 +48,34 @@ export function formatFact(value: number): string {
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
-/** The value a source stands for, read from the sweep (what the generator and the test both use). */
-export function sourceValue(sweep: Sweep, source: FactSource): number {
-  if (source.kind === 'axis') return source.value;
+function sumOf(
+  sweep: Sweep,
+  points: readonly string[],
+  workload: string | null,
+  backend: string,
+  metric: SweepMetric,
+): number {
   let sum = 0;
   let found = 0;
   for (const point of sweep.points) {
-    if (!source.points.includes(point.id)) continue;
+    if (!points.includes(point.id)) continue;
     for (const e of point.results ?? []) {
-      if (e.backend !== source.backend) continue;
-      if (source.workload !== null && e.workload !== source.workload) continue;
-      sum += entryValue(e, source.metric);
+      if (e.backend !== backend) continue;
+      if (workload !== null && e.workload !== workload) continue;
+      sum += entryValue(e, metric);
       found++;
     }
   }
-  if (found === 0) throw new Error(`no sweep entry for ${JSON.stringify(source)}`);
-  return (sum * source.times) / source.divide;
+  if (found === 0) throw new Error(`no sweep entry for ${backend} ${workload ?? ''} ${metric}`);
+  return sum;
+}
+
+/** The value a source stands for, read from the sweep (what the generator and the test both use). */
+export function sourceValue(sweep: Sweep, source: FactSource): number {
+  if (source.kind === 'axis') return source.value;
+  const { points, workload, backend, metric } = source;
+  const base = source.minus === null ? 0 : sumOf(sweep, points, workload, source.minus, metric);
+  return ((sumOf(sweep, points, workload, backend, metric) - base) * source.times) / source.divide;
 }
 
 /** Collects the facts of one answer as it is written. */
@@ -86,13 +100,14 @@ export class FactBook {
     workload: string | null,
     backend: string,
     metric: SweepMetric,
-    scale: { times?: number; divide?: number } = {},
+    scale: { times?: number; divide?: number; minus?: string } = {},
   ): string {
     return this.add({
       kind: 'metric',
       points: typeof points === 'string' ? [points] : [...points],
       workload,
       backend,
+      minus: scale.minus ?? null,
       metric,
       times: scale.times ?? 1,
       divide: scale.divide ?? 1,
@@ -110,6 +125,7 @@ export class FactBook {
       points: typeof points === 'string' ? [points] : [...points],
       workload,
       backend,
+      minus: null,
       metric,
       times: 1,
       divide: 1,
