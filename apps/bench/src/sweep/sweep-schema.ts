@@ -29,6 +29,7 @@ const benchConfig = z.strictObject({
   kernel: z.strictObject({ gmemInvalidation: z.boolean(), flushOnZap: z.boolean(), reachGuard: z.boolean() }),
   calibration: z.record(z.string(), z.number()),
   backendOptions: z.record(z.string(), z.record(z.string(), z.unknown())),
+  backendModules: z.array(z.string()).optional(),
 });
 
 const point = z.strictObject({
