@@ -99,7 +99,7 @@ describe('the answer generator', () => {
       'lazy-purge stalls',
       'MiB of kernel VA',
       'foreign mms',
-      'Xen slow-path rate',
+      'Xen IRQ slow-path rate',
       'oopses',
       'recommends',
     ]) {

@@ -126,7 +126,9 @@ export function buildAnswer(input: AnswerInput): Answer {
       `${book.metric(big.id, clock, b, 'vaBytesPeak', { divide: MIB })} MiB of kernel VA at peak`,
     ];
     if (churn !== undefined)
-      parts.push(`${book.metric(big.id, churn, b, 'lazyPurges')} lazy-purge stalls per ${churn} run`);
+      parts.push(
+        `${book.metric(big.id, churn, b, 'lazyPurges')} lazy-purge stalls per ${churn} run (the purge at its end included)`,
+      );
     return `**${b}** ${parts.join(', ')}`;
   });
   sentences.push(
@@ -137,7 +139,7 @@ export function buildAnswer(input: AnswerInput): Answer {
   const risks = backends.map(
     (b) =>
       `${b} ${book.metric(big.id, riskWorkload, b, 'foreignExposurePageNsPerOp')} page·ns/op exposed to foreign mms` +
-      (xen === undefined ? '' : `, Xen slow-path rate ${book.metric(big.id, xen, b, 'slowPathRate')}`) +
+      (xen === undefined ? '' : `, Xen IRQ slow-path rate ${book.metric(big.id, xen, b, 'slowPathRate')}`) +
       `, ${book.metric(allIds, null, b, 'oopses')} oopses over the whole sweep`,
   );
   sentences.push(`Risk on ${riskWorkload} at the same size: ${risks.join('; ')}.`);
@@ -175,7 +177,7 @@ export function buildAnswer(input: AnswerInput): Answer {
   sentences.push(
     crossText.length === 0
       ? `No cycles/op curves of the strategies cross along ${x}: their order is the same at every size.`
-      : `The cycles/op curves cross for ${list(crossText.slice(0, 6))}${crossText.length > 6 ? ` (and ${book.axis('crossings', crossText.length - 6)} more crossings, in sweep.json)` : ''}.`,
+      : `The strategies' cycles/op differ little beside that setup, and their curves cross for ${list(crossText.slice(0, 6))}${crossText.length > 6 ? ` (and ${book.axis('crossings', crossText.length - 6)} more crossings, in sweep.json)` : ''}.`,
   );
   // What the model recommends: the safe strategy with the least foreign exposure, then the cheapest.
   const safe = (w: string) =>
