@@ -3,6 +3,7 @@
 // one list of them), the cost table's row names from @khva/memory-core. This adds the scenario runner from
 // @khva/pfncache (recording its timeline with @khva/timeline) and the explorer from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
 import { exploreFile } from '@khva/explorer/file';
+import { validateScenario } from '@khva/pfncache/scenario';
 import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
 import type { BenchRegistry } from './bench-registry.ts';
@@ -10,8 +11,10 @@ import { modelRegistry } from './model-registry.ts';
 
 export const defaultRegistry: BenchRegistry = {
   ...modelRegistry,
-  runScenarioFile: (path, { backend, backends, html }) => {
-    const { run, timeline } = recordScenario(loadScenarioFile(path), {
+  runScenarioFile: (path, { backend, backends, html, document }) => {
+    // The CLI hands over the document its hardened reader parsed; the model validates it (one path).
+    const scenario = document === undefined ? loadScenarioFile(path) : validateScenario(document, path);
+    const { run, timeline } = recordScenario(scenario, {
       registry: backends,
       ...(backend !== undefined ? { backend } : {}),
     });

@@ -25,6 +25,11 @@ export interface ScenarioOptions {
   readonly backends: BackendRegistry;
   /** Also render the run's timeline page (`--html`). */
   readonly html?: boolean;
+  /**
+   * The file's content, already read and parsed by the CLI's hardened reader (src/input); the runner
+   * validates it instead of reading the file again. Absent: the runner reads `path` itself.
+   */
+  readonly document?: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -235,7 +235,7 @@ describe('khva-bench scenario', () => {
     );
     const missing = await cli(['scenario', 'nope.yaml']);
     expect(missing.code).toBe(2);
-    expect(missing.io.err()).toContain('cannot read scenario file nope.yaml');
+    expect(missing.io.err()).toBe('khva-bench: cannot read scenario file nope.yaml: no such file (ENOENT)\n');
     const unwired = await cli(['scenario', 'config.yaml'], createEmptyRegistry());
     expect(unwired.code).toBe(1);
     expect(unwired.io.err()).toContain('no scenario runner wired in');

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BackendRegistry } from '@khva/pfncache';
-import type { Scenario } from '@khva/pfncache/scenario';
+import { type Scenario, validateScenario } from '@khva/pfncache/scenario';
 import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 import { type ExploreResult, explore } from './explore.ts';
 
@@ -17,6 +17,8 @@ export interface ExploreFileOptions {
   readonly outDir?: string;
   /** Kernel switches over the file's `kernel` block (the counterexample carries them). */
   readonly kernel?: Partial<Scenario['kernel']>;
+  /** The file's content, already parsed (the CLI reads it with its own limits); absent: read `path`. */
+  readonly document?: unknown;
 }
 
 export interface ExploreFileResult {
@@ -37,6 +39,8 @@ export interface ExploreFileResult {
     readonly scenarioSteps: number;
     readonly violations: readonly string[];
     readonly trace: string;
+    /** Why the files could not be written (the counterexample is still here, in `trace`). */
+    readonly writeError?: string;
   };
   /** Everything explore() reported. */
   readonly result: ExploreResult;
@@ -50,7 +54,8 @@ export interface ExploreFileResult {
  */
 export function exploreFile(path: string, options: ExploreFileOptions): ExploreFileResult {
   const file = resolve(path);
-  const loaded = loadScenarioFile(file);
+  const loaded =
+    options.document === undefined ? loadScenarioFile(file) : validateScenario(options.document, file);
   const scenario = options.kernel ? { ...loaded, kernel: { ...loaded.kernel, ...options.kernel } } : loaded;
   const result = explore(scenario, {
     registry: options.registry,
@@ -70,10 +75,16 @@ export function exploreFile(path: string, options: ExploreFileOptions): ExploreF
   const cx = result.counterexample;
   if (!cx) return base;
   const dir = options.outDir ? resolve(options.outDir) : dirname(file);
-  mkdirSync(dir, { recursive: true });
   const stem = join(dir, `${basename(file, extname(file))}.${result.backend}.counterexample`);
-  writeFileSync(`${stem}.yaml`, cx.yaml);
-  writeFileSync(`${stem}.txt`, cx.trace);
+  // A counterexample that cannot be saved is still a finding: report it with the reason.
+  let writeError: string | undefined;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${stem}.yaml`, cx.yaml);
+    writeFileSync(`${stem}.txt`, cx.trace);
+  } catch (error) {
+    writeError = error instanceof Error ? error.message : String(error);
+  }
   return {
     ...base,
     counterexample: {
@@ -83,6 +94,7 @@ export function exploreFile(path: string, options: ExploreFileOptions): ExploreF
       scenarioSteps: cx.scenarioSteps,
       violations: cx.violations.map((v) => v.name),
       trace: cx.trace,
+      ...(writeError !== undefined ? { writeError } : {}),
     },
   };
 }

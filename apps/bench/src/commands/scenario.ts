@@ -5,7 +5,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import type { ScenarioFailure, ScenarioOutcome } from '../scenario.ts';
 import { registryForConfig } from './config-backends.ts';
-import { checkScenarioArgs, writeTimelinePage } from './scenario-file.ts';
+import { checkScenarioArgs, scenarioRefusal, writeTimelinePage } from './scenario-file.ts';
 
 export interface ScenarioCommandOptions {
   readonly backend?: string;
@@ -33,19 +33,18 @@ export async function scenarioCommand(
   }
   const withModules = await registryForConfig(options.config, registry, io);
   if (withModules === null) return EXIT_USAGE;
-  const path = await checkScenarioArgs(file, options.backend, withModules, io);
-  if (path === null) return EXIT_USAGE;
+  const input = await checkScenarioArgs(file, options.backend, withModules, io);
+  if (input === null) return EXIT_USAGE;
   let outcome: ScenarioOutcome;
   try {
-    outcome = await runner(path, {
+    outcome = await runner(input.path, {
       backends: withModules.backends,
+      document: input.document,
       ...(options.backend === undefined ? {} : { backend: options.backend }),
       ...(options.html === undefined ? {} : { html: true }),
     });
   } catch (error) {
-    io.stderr.write(
-      `khva-bench: cannot run scenario ${file}: ${error instanceof Error ? error.message : error}\n`,
-    );
+    io.stderr.write(`khva-bench: ${scenarioRefusal(file, error)}\n`);
     return EXIT_USAGE;
   }
   for (const step of outcome.trace) io.stdout.write(`${JSON.stringify(step)}\n`);

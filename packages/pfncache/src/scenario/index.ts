@@ -1,4 +1,4 @@
-export { parseScenario, ScenarioError } from './parse.ts';
+export { parseScenario, ScenarioError, validateScenario } from './parse.ts';
 export {
   opBody,
   type RunScenarioOptions,

@@ -84,6 +84,8 @@ export class ScenarioWorld {
   readonly threadVm = new Map<string, Vm>();
   readonly caches = new Map<string, GfnToPfnCache>();
   readonly pending = new Map<string, Pending>();
+  /** The length each cache's caller last checked (activate, refresh, check): its accesses stay within it. */
+  readonly checkedLen = new Map<string, number>();
   lastAccess: AccessOutcome | null = null;
 
   constructor(
@@ -173,6 +175,17 @@ export const resultOf = (r: unknown): 0 | boolean | string =>
   typeof r === 'boolean' ? r : r === 0 || r === undefined ? 0 : isErrno(r) ? r.errno : String(r);
 
 /**
+ * A kernel caller touches the mapping only within the `len` it passed to kvm_gpc_check(); the model
+ * refuses an access past it instead of letting it land silently in whatever follows (the next page).
+ */
+function withinCheckedLen(offset: number, bytes: number, checked: number, cache: string): void {
+  if (offset + bytes > checked)
+    throw new Error(
+      `access of ${bytes} bytes at offset ${offset} goes past the ${checked} bytes checked for cache ${cache} (kvm_gpc_check len); check a longer len first`,
+    );
+}
+
+/**
  * Build the generator for a step's op (not `resume`) on thread t, without running it. Exported so
  * that a driver other than `runScenario` (the explorer in `@khva/explorer`) can choose the
  * schedule itself: build a `ScenarioWorld`, start `opBody(world, thread, step)` on the thread and
@@ -180,6 +193,8 @@ export const resultOf = (r: unknown): 0 | boolean | string =>
  */
 export function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): ThreadBody<unknown> {
   const len = step.len ?? 8;
+  if (step.cache !== undefined && ['activate', 'activate-hva', 'refresh', 'check'].includes(step.op))
+    w.checkedLen.set(step.cache, len);
   switch (step.op) {
     case 'activate':
       if (step.gpa === undefined) throw new Error('activate needs gpa:');
@@ -204,6 +219,7 @@ export function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): Thre
     case 'write': {
       const g = w.cache(step.cache, step, false);
       const op = step.op;
+      withinCheckedLen(step.offset ?? 0, step.bytes ?? 8, w.checkedLen.get(g.name) ?? 0, g.name);
       return (function* () {
         if (g.khva === NULL_KHVA && !g.perAccess)
           throw new Error(`cache ${g.name} has no khva to ${op} through`);
@@ -220,6 +236,7 @@ export function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): Thre
     }
     case 'use': {
       const g = w.cache(step.cache, step, true);
+      withinCheckedLen(step.offset ?? 0, step.bytes ?? len, len, g.name);
       return (function* () {
         const out = yield* gpcUse(t, g, {
           len,
@@ -292,12 +309,19 @@ export function opBody(w: ScenarioWorld, t: SimThread, step: ScenarioStep): Thre
 }
 
 /** Run a thread until its work is done, it pauses at the label, or it blocks. */
-function drive(w: ScenarioWorld, t: SimThread, pauseAt: string | undefined): 'done' | 'paused' | 'blocked' {
+function drive(
+  w: ScenarioWorld,
+  t: SimThread,
+  pauseAt: string | undefined,
+  passed: Set<string>,
+): 'done' | 'paused' | 'blocked' {
   for (let i = 0; i < 100_000; i++) {
     if (t.done) return 'done';
     if (!t.runnable) return 'blocked';
     w.kvm.scheduler.step(t);
-    if (!t.done && pauseAt !== undefined && t.lastYield?.label === pauseAt) return 'paused';
+    const label = t.lastYield?.label;
+    if (!t.done && label !== undefined) passed.add(label);
+    if (!t.done && pauseAt !== undefined && label === pauseAt) return 'paused';
   }
   throw new Error(`thread ${t.name} did not finish in 100000 steps`);
 }
@@ -345,7 +369,13 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
         t.start(opBody(w, t, step));
         w.pending.set(step.thread, { op: step.op, cache: step.cache });
       }
-      const state = drive(w, t, step.pauseAt);
+      const passed = new Set<string>();
+      const state = drive(w, t, step.pauseAt, passed);
+      // A pause point the op never reaches is a typo or a misunderstanding, not a step to run through.
+      if (state === 'done' && step.pauseAt !== undefined)
+        throw new Error(
+          `pauseAt ${JSON.stringify(step.pauseAt)}: the op finished without reaching that yield point (it passed: ${[...passed].join(', ') || 'none'})`,
+        );
       if (state === 'done') {
         w.pending.delete(step.thread);
         const r = t.result;

@@ -1,3 +1,4 @@
+import { MACHINE_LIMITS, PAGE_SIZE } from '@khva/memory-core';
 import { z } from 'zod';
 
 // The scenario file format of DESIGN.md ("Scenario files"). Field, op, thread-kind and expect
@@ -5,11 +6,15 @@ import { z } from 'zod';
 
 const int = z.number().int();
 const nonNeg = int.min(0);
-/** An address: a number, or a hex string (YAML 1.2 reads 0x... as a number already). */
+/** An address: a number, or a hex string (YAML 1.2 reads 0x... as a number already); at most 2^52. */
 const address = z.union([
-  nonNeg,
-  z.string().regex(/^0x[0-9a-fA-F]+$/, 'a hex address such as 0x7f0000000000'),
+  nonNeg.max(2 ** 52),
+  z.string().regex(/^0x[0-9a-fA-F]{1,13}$/, 'a hex address of at most 13 digits, such as 0x7f0000000000'),
 ]);
+/** Page counts: enough for any modelled machine (64 GiB of 4 KiB pages), small enough to loop over. */
+const pageCount = int.min(1).max(2 ** 24);
+/** A memslot id (KVM_MEM_SLOTS_NUM is below 32768). */
+const slotId = nonNeg.max(32767);
 
 export const errnoNames = [
   'EINVAL',
@@ -39,9 +44,9 @@ export const kernelSchema = z
 
 const memslotSchema = z
   .object({
-    slot: nonNeg,
+    slot: slotId,
     gfn: address,
-    pages: int.min(1),
+    pages: pageCount,
     backing: z.enum(['gmem', 'anon']),
     flags: z.array(z.enum(['mmap', 'no-direct-map'])).default([]),
     hva: address,
@@ -52,7 +57,7 @@ const memslotSchema = z
   .strict();
 
 /** VMM memory outside every memslot (an hva-based cache may point there). */
-const mappingSchema = z.object({ hva: address, pages: int.min(1) }).strict();
+const mappingSchema = z.object({ hva: address, pages: pageCount }).strict();
 
 const vmSchema = z
   .object({
@@ -124,13 +129,14 @@ const stepSchema = z
     cache: z.string().optional(),
     gpa: address.optional(),
     hva: address.optional(),
-    len: nonNeg.optional(),
-    offset: nonNeg.optional(),
-    bytes: int.min(1).optional(),
+    /** Bytes the caller checks; longer than a page is a legitimate -EINVAL (kvm_gpc_is_valid_len). */
+    len: nonNeg.max(2 ** 20).optional(),
+    offset: nonNeg.max(PAGE_SIZE - 1).optional(),
+    bytes: int.min(1).max(PAGE_SIZE).optional(),
     vm: z.string().optional(),
-    slot: nonNeg.optional(),
-    page: nonNeg.optional(),
-    pages: int.min(1).optional(),
+    slot: slotId.optional(),
+    page: nonNeg.max(2 ** 24).optional(),
+    pages: pageCount.optional(),
     gfn: address.optional(),
     delete: z.boolean().optional(),
     private: z.boolean().optional(),
@@ -149,13 +155,13 @@ export const scenarioSchema = z
     machine: z
       .object({
         cpus: int.min(1).max(64),
-        tlbEntries: int.min(1).optional(),
-        memGiB: z.number().min(1).optional(),
+        tlbEntries: int.min(MACHINE_LIMITS.tlbEntries.min).max(MACHINE_LIMITS.tlbEntries.max).optional(),
+        memGiB: z.number().min(MACHINE_LIMITS.memGiB.min).max(MACHINE_LIMITS.memGiB.max).optional(),
       })
       .strict(),
     backend: z.string().min(1),
     kernel: kernelSchema.prefault({}),
-    seed: int.optional(),
+    seed: nonNeg.max(2 ** 32 - 1).optional(),
     vms: z.array(vmSchema).default([]),
     threads: z.array(threadSchema).min(1),
     steps: z.array(stepSchema).min(1),
