@@ -1,5 +1,5 @@
-// Progress of `khva-bench run` on stderr: a bar on a terminal, one line per finished run on a pipe
-// (CI logs), nothing with --quiet. Wall times shown here never reach a report.
+// Progress of `khva-bench run` on stderr: a bar on a terminal; on a pipe (CI logs) one line per finished
+// run and, during a long run, one every few seconds; nothing with --quiet. Wall times shown here never reach a report.
 import { Presets, SingleBar } from 'cli-progress';
 import type { CliIo } from './io.ts';
 import type { MatrixProgress } from './run/run-matrix.ts';
@@ -15,19 +15,36 @@ function silent(): MatrixProgress {
   return { start() {}, update() {}, runDone() {}, stop() {} };
 }
 
+/** On a pipe, a line at least this often while a run is going (CI logs show the job is alive). */
+export const PROGRESS_LINE_INTERVAL_MS = 5000;
+
 function lines(io: CliIo): MatrixProgress {
   let total = 0;
   let startedAt = 0;
+  let lastLine = 0;
   return {
     start(totalRuns) {
       total = totalRuns;
       startedAt = io.now();
+      lastLine = startedAt;
     },
-    update() {},
+    update(position, label) {
+      const index = Math.floor(position);
+      const fraction = position - index;
+      // Only inside a run: the run's own line follows at its end.
+      if (fraction <= 0) return;
+      const now = io.now();
+      if (now - lastLine < PROGRESS_LINE_INTERVAL_MS) return;
+      lastLine = now;
+      io.stderr.write(
+        `[${index + 1}/${total}] ${label}: ${Math.floor(fraction * 100)}% (${seconds(now - startedAt)})\n`,
+      );
+    },
     runDone(label, index) {
       const now = io.now();
       io.stderr.write(`[${index + 1}/${total}] ${label} (${seconds(now - startedAt)})\n`);
       startedAt = now;
+      lastLine = now;
     },
     stop() {},
   };

@@ -35,9 +35,9 @@ describe('khva-bench run', () => {
         '[1/6] fake-churn on fake-direct (0.3 s)',
         '[2/6] fake-churn on fake-global (0.3 s)',
         '[3/6] fake-churn on fake-local (0.3 s)',
-        '[4/6] fake-clock on fake-direct (0.3 s)',
-        '[5/6] fake-clock on fake-global (0.3 s)',
-        '[6/6] fake-clock on fake-local (0.3 s)',
+        '[4/6] fake-clock on fake-direct (1.3 s)',
+        '[5/6] fake-clock on fake-global (1.3 s)',
+        '[6/6] fake-clock on fake-local (1.3 s)',
         '',
       ].join('\n'),
     );
