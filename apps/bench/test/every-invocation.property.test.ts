@@ -81,6 +81,8 @@ const textEdit = fc.oneof(
   fc.record({ kind: fc.constant('dup-line' as const), at: fc.nat() }),
 );
 
+type Edit = typeof edit extends fc.Arbitrary<infer T> ? T : never;
+type TextEdit = typeof textEdit extends fc.Arbitrary<infer T> ? T : never;
 type Container = Record<string, unknown> | unknown[];
 const isContainer = (v: unknown): v is Container => typeof v === 'object' && v !== null;
 
@@ -100,10 +102,7 @@ function nodes(root: unknown): { parent: Container; key: string | number }[] {
   return out;
 }
 
-function applyEdits(
-  doc: unknown,
-  edits: readonly fc.RecordValue<typeof edit extends fc.Arbitrary<infer T> ? T : never>[],
-): unknown {
+function applyEdits(doc: unknown, edits: readonly Edit[]): unknown {
   const copy: unknown = structuredClone(doc);
   for (const e of edits) {
     const all = nodes(copy);
@@ -128,11 +127,7 @@ function applyEdits(
   return copy;
 }
 
-function serialise(
-  doc: unknown,
-  json: boolean,
-  t: fc.RecordValue<typeof textEdit extends fc.Arbitrary<infer T> ? T : never>,
-): string {
+function serialise(doc: unknown, json: boolean, t: TextEdit): string {
   let text = json ? JSON.stringify(doc, null, 1) : stringifyYaml(doc);
   switch (t.kind) {
     case 'bom':
