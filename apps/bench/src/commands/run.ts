@@ -66,7 +66,10 @@ export async function runCommand(options: RunOptions, registry: BenchRegistry, i
     ));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.stderr.write(`khva-bench: ${error.message}\n`);
+    // A wrong flag is the flag's fault, not the file's (and its echo under `backends` adds nothing).
+    const flagIssues = error.issues.filter((issue) => issue.path.startsWith('--'));
+    for (const issue of flagIssues) io.stderr.write(`khva-bench: ${formatIssue(issue)}\n`);
+    if (flagIssues.length === 0) io.stderr.write(`khva-bench: ${error.message}\n`);
     return EXIT_USAGE;
   }
   if (!hasModel(registry)) {
