@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendRegistry } from '@khva/backend-api';
+import { defaultKernelOptions } from '@khva/kvm';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue } from '../src/config/config-error.ts';
 import { loadConfigFile, parseConfigText, validateConfig } from '../src/config/load.ts';
@@ -38,7 +39,7 @@ describe('config validation', () => {
       machine: { cpus: 4, tlbEntries: 1536, ghz: 2.7, memGiB: 64 },
       backends: ['fake-direct', 'fake-global', 'fake-local'],
       workloads: { 'fake-churn': { rounds: 30, mode: 'gentle' }, 'fake-clock': { vcpus: 3, updates: 100 } },
-      kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
+      kernel: defaultKernelOptions,
       calibration: {},
       backendOptions: {},
     });

@@ -1,3 +1,4 @@
+import { defaultKernelOptions } from '@khva/kvm';
 import { describe, expect, it } from 'vitest';
 import type { BenchConfig } from '../src/config/bench-config.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
@@ -34,7 +35,7 @@ const config: BenchConfig = {
   machine: { cpus: 2, tlbEntries: 64, ghz: 3, memGiB: 4 },
   backends: ['a', 'b', 'c'],
   workloads: { w: { n: 1 } },
-  kernel: { gmemInvalidation: true, flushOnZap: true, reachGuard: true },
+  kernel: defaultKernelOptions,
   calibration: {},
   backendOptions: {},
 };

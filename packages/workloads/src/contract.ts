@@ -1,15 +1,12 @@
 // The contract between a workload and whoever runs it (the bench app): what it receives and what it
 // reports. Two kinds of numbers never mix here: every figure is modelled cost or modelled risk.
 import type { BackendFactory } from '@khva/backend-api';
-import type { KernelOptions as KvmKernelOptions } from '@khva/kvm';
+import type { KernelOptions, KernelOptionsInput } from '@khva/kvm';
 import type { MachineOptions as CoreMachineOptions } from '@khva/memory-core';
 import type { z } from 'zod';
 
-/**
- * The kernel switches a workload run takes (DESIGN.md, "Bench config", `kernel`): the KVM model's own
- * options, those the bench config exposes; the others keep the model's defaults.
- */
-export type KernelOptions = Pick<KvmKernelOptions, 'gmemInvalidation' | 'flushOnZap' | 'reachGuard'>;
+/** Which kernel variant to model (DESIGN.md, "Bench config", `kernel`): the KVM model's options. */
+export type { KernelOptions, KernelOptionsInput };
 
 /** The modelled machine: memory-core's options, every field given. */
 export type MachineOptions = Required<Pick<CoreMachineOptions, 'cpus' | 'tlbEntries' | 'ghz' | 'memGiB'>>;
@@ -63,7 +60,8 @@ export interface WorkloadResult {
 export interface WorkloadRunContext {
   readonly seed: number;
   readonly machine: Readonly<MachineOptions>;
-  readonly kernel: Readonly<KernelOptions>;
+  /** The kernel block; switches left out take the KVM model's defaults (resolveKernelOptions). */
+  readonly kernel: KernelOptionsInput;
   /** Overrides of the cost table, by row name (empty: the model's own table). */
   readonly calibration: Readonly<Record<string, number>>;
   /** The backend under test: a factory object (the application resolved any name it was given). */

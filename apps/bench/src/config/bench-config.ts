@@ -26,9 +26,4 @@ export const DEFAULT_MACHINE: Omit<MachineOptions, 'cpus'> = {
   memGiB: MACHINE_DEFAULTS.memGiB,
 };
 
-/** The kernel switches' defaults are the KVM model's. */
-export const DEFAULT_KERNEL: KernelOptions = {
-  gmemInvalidation: defaultKernelOptions.gmemInvalidation,
-  flushOnZap: defaultKernelOptions.flushOnZap,
-  reachGuard: defaultKernelOptions.reachGuard,
-};
+export const DEFAULT_KERNEL: KernelOptions = defaultKernelOptions;

@@ -1,5 +1,6 @@
 // The config schema, built from a registry: backend and workload names, and each workload's own params.
 // One zod schema drives validation, the error messages and the published JSON Schema.
+import { type KernelOptions, kernelSeries, resolveKernelOptions } from '@khva/kvm';
 import { CALIBRATION_CYCLES_MAX, MACHINE_LIMITS, type Range } from '@khva/memory-core';
 import { z } from 'zod';
 import type { BenchRegistry } from '../bench-registry.ts';
@@ -14,7 +15,7 @@ export interface ParsedConfig {
   machine: { cpus: number; tlbEntries: number; ghz: number; memGiB: number };
   backends: string[];
   workloads: Record<string, Record<string, unknown> | undefined>;
-  kernel: { gmemInvalidation: boolean; flushOnZap: boolean; reachGuard: boolean };
+  kernel: KernelOptions;
   calibration: Record<string, number | undefined>;
   backendOptions: Record<string, Record<string, unknown> | undefined>;
   backendModules?: string[] | undefined;
@@ -159,8 +160,13 @@ export function createConfigSchema(registry: BenchRegistry): ConfigSchema {
       workloads: workloadsSchema(registry, lenient),
       kernel: z
         .strictObject({
-          gmemInvalidation: z.boolean().default(DEFAULT_KERNEL.gmemInvalidation).meta({
-            description: 'guest_memfd invalidation reaches gpcs (seed RFC v2/v3); false models RFC v1.',
+          series: z.enum(kernelSeries).default(DEFAULT_KERNEL.series).meta({
+            description:
+              'Kernel generation: mainline (no guest_memfd path in the gpc), rfc-v1 (kvm_gmem_get_pfn for any gmem slot, vmap per memslot), rfc-v3 (gmem-only slots or private gfns, vmap per folio).',
+          }),
+          gmemInvalidation: z.boolean().optional().meta({
+            description:
+              'guest_memfd invalidation reaches gpcs (seed RFC v2/v3); false models RFC v1. Default: on for rfc-v3, off otherwise.',
           }),
           flushOnZap: z.boolean().default(DEFAULT_KERNEL.flushOnZap).meta({
             description:
@@ -170,8 +176,25 @@ export function createConfigSchema(registry: BenchRegistry): ConfigSchema {
             description:
               'mm-local/ephmap: check fails where the mapping is unreachable; false shows the oops.',
           }),
+          samePfnRemap: z.boolean().default(DEFAULT_KERNEL.samePfnRemap).meta({
+            description:
+              'Finding 1 fix: an unchanged pfn keeps its old khva only if that is not a dead direct-map address.',
+          }),
+          hvaRangeTracking: z.boolean().default(DEFAULT_KERNEL.hvaRangeTracking).meta({
+            description:
+              'Finding 2 (R6) fix: an invalidation covering an active cache bumps mmu_invalidate_seq even outside every memslot.',
+          }),
+          gpcMapMasksAnon: z.boolean().default(DEFAULT_KERNEL.gpcMapMasksAnon).meta({
+            description:
+              'Finding 3 fix (on by default): gpc_map masks the anon bit of folio->mapping; false reports each raw read.',
+          }),
+          releaseHook: z.boolean().default(DEFAULT_KERNEL.releaseHook).meta({
+            description:
+              'Finding 4 fix: the gpc calls the backend release hook when it drops a pfn (ephmap flushes there).',
+          }),
         })
         .prefault({})
+        .transform((k) => resolveKernelOptions(k))
         .meta({ description: 'Which kernel behaviour to model.' }),
       calibration: calibrationSchema(registry.calibrationRows),
       backendOptions: backendOptionsSchema(registry, lenient),

@@ -1,5 +1,8 @@
 // One-line descriptions of a run's settings, shared by every report format.
+
+import { type KernelOptionsInput, resolveKernelOptions } from '@khva/kvm';
 import type { BenchConfig } from '../config/bench-config.ts';
+import { canonicalKernel } from './report.ts';
 
 /** `vms=2, vcpusPerVm=4, updates=20000` (or `defaults`). */
 export function describeParams(params: Readonly<Record<string, unknown>>): string {
@@ -9,15 +12,17 @@ export function describeParams(params: Readonly<Record<string, unknown>>): strin
   return parts.length === 0 ? 'defaults' : parts.join(', ');
 }
 
-/** `gmemInvalidation=on, flushOnZap=off, reachGuard=on`. */
-export function describeKernel(kernel: BenchConfig['kernel']): string {
-  return Object.entries(kernel)
-    .map(([k, v]) => `${k}=${v ? 'on' : 'off'}`)
+/** `gmemInvalidation=on, flushOnZap=off, reachGuard=on` (series and finding switches when not default). */
+export function describeKernel(
+  kernel: KernelOptionsInput | Readonly<Record<string, boolean | string>>,
+): string {
+  return Object.entries(canonicalKernel(resolveKernelOptions(kernel as KernelOptionsInput)))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : v ? 'on' : 'off'}`)
     .join(', ');
 }
 
 /** `seed 7 · 8 CPUs · 2.7 GHz · 1536 TLB entries · 64 GiB`. */
-export function describeMachine(config: BenchConfig): string {
+export function describeMachine(config: Pick<BenchConfig, 'seed' | 'machine'>): string {
   const m = config.machine;
   return `seed ${config.seed} · ${m.cpus} CPUs · ${m.ghz} GHz · ${m.tlbEntries} TLB entries · ${m.memGiB} GiB`;
 }

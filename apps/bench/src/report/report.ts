@@ -1,6 +1,7 @@
 // report.json's content (`khva.report/v1`): the effective config and seed, and one entry per
 // (workload, backend), workloads in config order and backends in config order. No wall time, no dates:
 // the same config and seed give the same bytes.
+import { defaultKernelOptions, findingFixSwitches, type KernelOptions } from '@khva/kvm';
 import type { BenchConfig } from '../config/bench-config.ts';
 import type { MatrixRun } from '../run/run-matrix.ts';
 import type { CostMetrics, SafetyMetrics } from '../workload.ts';
@@ -20,7 +21,8 @@ export interface ReportEntry {
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   seed: number;
-  config: BenchConfig;
+  /** The effective config; its kernel block as canonicalKernel echoes it. */
+  config: Omit<BenchConfig, 'kernel'> & { kernel: Record<string, boolean | string> };
   results: ReportEntry[];
 }
 
@@ -53,6 +55,22 @@ function canonicalSafety(s: SafetyMetrics): SafetyMetrics {
   };
 }
 
+/**
+ * The kernel block as reports echo it: the three original switches always, the series and the
+ * finding switches only where they differ from the default, so a default run's report keeps
+ * its bytes.
+ */
+export function canonicalKernel(k: KernelOptions): Record<string, boolean | string> {
+  const out: Record<string, boolean | string> = {
+    gmemInvalidation: k.gmemInvalidation,
+    flushOnZap: k.flushOnZap,
+    reachGuard: k.reachGuard,
+  };
+  if (k.series !== defaultKernelOptions.series) out.series = k.series;
+  for (const key of findingFixSwitches) if (k[key] !== defaultKernelOptions[key]) out[key] = k[key];
+  return out;
+}
+
 export function canonicalConfig(c: BenchConfig): BenchConfig {
   return {
     seed: c.seed,
@@ -65,9 +83,14 @@ export function canonicalConfig(c: BenchConfig): BenchConfig {
     backends: [...c.backends],
     workloads: Object.fromEntries(Object.entries(c.workloads).map(([name, params]) => [name, { ...params }])),
     kernel: {
+      series: c.kernel.series,
       gmemInvalidation: c.kernel.gmemInvalidation,
       flushOnZap: c.kernel.flushOnZap,
       reachGuard: c.kernel.reachGuard,
+      samePfnRemap: c.kernel.samePfnRemap,
+      hvaRangeTracking: c.kernel.hvaRangeTracking,
+      gpcMapMasksAnon: c.kernel.gpcMapMasksAnon,
+      releaseHook: c.kernel.releaseHook,
     },
     calibration: Object.fromEntries(
       Object.entries(c.calibration).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
@@ -97,7 +120,13 @@ export function buildReport(config: BenchConfig, runs: readonly MatrixRun[]): Re
       if (result.notes !== undefined && result.notes.length > 0) entry.notes = [...result.notes];
       return entry;
     });
-  return { schema: REPORT_SCHEMA, seed: config.seed, config: canonicalConfig(config), results };
+  const canonical = canonicalConfig(config);
+  return {
+    schema: REPORT_SCHEMA,
+    seed: config.seed,
+    config: { ...canonical, kernel: canonicalKernel(canonical.kernel) },
+    results,
+  };
 }
 
 /** The entries of one workload, in backend order. */
