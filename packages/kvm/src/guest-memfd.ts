@@ -153,14 +153,21 @@ export class GuestMemfd {
   }
 
   // Models kvm_gmem_punch_hole(): invalidate begin, truncate (which unmaps the VMM's mappings of
-  // the range through the mmu notifier, then frees the folios), invalidate end.
+  // the range through the mmu notifier, then frees the folios), invalidate end. Like the kernel
+  // it has no size check (only allocation checks i_size): a hole at or past the end succeeds, and
+  // the part beyond the file simply has nothing to free. fallocate's own checks remain (len > 0).
   *punchHole(t: SimThread, index: number, pages: number): ThreadBody<ErrnoResult | 0> {
-    const bad = this.checkRange('punch-hole', index, pages);
-    if (bad) return bad;
-    const inv = yield* this.vm.gmemInvalidateBegin(t, this, index, index + pages);
+    if (!Number.isInteger(index) || !Number.isInteger(pages) || index < 0 || pages < 1) {
+      return {
+        errno: 'EINVAL',
+        reason: `punch-hole [${index}, ${index + pages}): needs index >= 0 and pages >= 1`,
+      };
+    }
+    const end = index + pages;
+    const inv = yield* this.vm.gmemInvalidateBegin(t, this, index, end);
     yield { kind: 'preempt', label: 'gmem-invalidate-begun' };
-    yield* this.unmapUserRange(t, index, index + pages);
-    for (let i = index; i < index + pages; i++) this.freeFolio(i);
+    yield* this.unmapUserRange(t, index, end);
+    for (let i = index; i < Math.min(end, this.sizePages); i++) this.freeFolio(i);
     this.vm.gmemInvalidateEnd(inv);
     return 0;
   }

@@ -135,7 +135,24 @@ describe('guest_memfd invalidation (punch-hole, release, attribute changes)', ()
     runAlone(file.punchHole(s.vmm, 0, 8));
     expect(s.vm.mmuInvalidateSeq).toBe(0);
     expect(calls).toEqual([]);
-    expect(runAlone(file.punchHole(s.vmm, 4, 8))).toMatchObject({ errno: 'EINVAL' });
+  });
+
+  it('a hole at or past the end of the file succeeds (kvm_gmem_punch_hole has no size check), freeing only what exists', () => {
+    const s = setup({ gmemInvalidation: true });
+    const { slot, file } = addGmemSlot(s, gmemSlot({ mmap: false, noDirectMap: true }, 0, 0x100, 16));
+    const pfn = handOut(s, slot, 0x100 + 15);
+    // Straddling the end: the folio inside goes, the part beyond has nothing to free.
+    expect(runAlone(file.punchHole(s.vmm, 15, 8))).toBe(0);
+    expect(file.folios.has(15)).toBe(false);
+    expect(s.m.mem.get(pfn)?.owner).toBe(FREE);
+    // Entirely beyond the end, and at the end.
+    expect(runAlone(file.punchHole(s.vmm, 16, 1))).toBe(0);
+    expect(runAlone(file.punchHole(s.vmm, 100, 4))).toBe(0);
+    // fallocate's own checks stay: an empty or negative range is -EINVAL.
+    expect(runAlone(file.punchHole(s.vmm, 0, 0))).toMatchObject({ errno: 'EINVAL' });
+    expect(runAlone(file.punchHole(s.vmm, -1, 1))).toMatchObject({ errno: 'EINVAL' });
+    // Allocation still checks i_size.
+    expect(file.allocate(15, 2)).toMatchObject({ errno: 'EINVAL' });
   });
 
   it('release frees and restores every folio inside one begin/end over the whole file', () => {

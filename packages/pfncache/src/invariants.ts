@@ -29,7 +29,14 @@ export function currentPfn(g: GfnToPfnCache): number | null {
     return g.memslot.gmem.folios.get(gfn - g.memslot.baseGfn + g.memslot.gmemPgoff) ?? null;
   }
   if (isErrorHva(g.uhva)) return null;
-  return vm.mm.userPt.get(vpnOf(g.uhva))?.pfn ?? null;
+  const pte = vm.mm.userPt.get(vpnOf(g.uhva));
+  if (pte) return pte.pfn;
+  // No PTE yet: for a mapping of a guest_memfd file, the page is the file's folio at that offset
+  // (kvm_gmem_fault_user_mapping would fault in exactly that one), not "nothing".
+  const vma = vm.mm.findVma(pageAlignDown(g.uhva));
+  const binding = vma ? vm.vmm.gmemVmas.get(vma) : undefined;
+  if (!vma || !binding) return null;
+  return binding.file.folios.get(binding.pgoff + (pageAlignDown(g.uhva) - vma.start) / PAGE_SIZE) ?? null;
 }
 
 /**

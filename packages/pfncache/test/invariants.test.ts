@@ -74,6 +74,24 @@ describe('the invariants of pfncache-spec.md section 6, as named checks', () => 
     expect(names(w.gpc)).toContain('valid-pfn-is-current');
   });
 
+  it('9: an hva cache over a guest_memfd mapping with no PTE is checked against the file, not reported stale', () => {
+    const w = world({ gmemInvalidation: true });
+    // A file without NO_DIRECT_MAP, mapped by the VMM: GUP may take its folios.
+    const file = w.vm.createGmem(4, { mmap: true, noDirectMap: false });
+    const hva = 0x7c0000000000;
+    w.vm.mapGmem(file, hva, 0, 4);
+    expect(run(w, w.vcpu, w.gpc.activateHva(w.vcpu, hva + 0x1000, 8))).toBe(0);
+    expect(names(w.gpc)).toEqual([]);
+    // The VMM's PTE goes but the folio stays in the file (what kvm_gmem_fault_user_mapping would
+    // map again): the cache holds the file's folio, which is current.
+    w.kvm.machine.unmapUser(w.vm.mm, hva + 0x1000);
+    expect(file.folios.get(1)).toBe(w.gpc.pfn);
+    expect(names(w.gpc)).toEqual([]);
+    // The file's folio at that offset changes under a valid cache: now it is stale.
+    file.folios.set(1, w.gpc.pfn + 1);
+    expect(names(w.gpc)).toContain('valid-pfn-is-current');
+  });
+
   it('12: memslots published during an invalidation', () => {
     const w = validCache();
     w.vm.publishedDuringInvalidation = 1;
