@@ -20,6 +20,7 @@ import {
   RwLock,
   type SimThread,
   type ThreadBody,
+  USER_TOP,
   type Va,
 } from '@khva/memory-core';
 
@@ -183,14 +184,24 @@ export class GfnToPfnCache {
     return 'ok';
   }
 
-  // Models __kvm_gpc_activate() (current mainline): length checked first; the cache is put on
-  // the VM's list before it becomes active; then a refresh under the same refresh_lock.
+  // Models kvm_gpc_activate(): INVALID_GPA is refused with a WARN (it marks hva caches), then
+  // __kvm_gpc_activate (current mainline): length checked first; the cache is put on the VM's
+  // list before it becomes active; then a refresh under the same refresh_lock.
   *activate(t: SimThread, gpa: number, len: number): ThreadBody<GpcResult> {
+    if (gpa === INVALID_GPA) {
+      this.counters.warnings++;
+      return 'EINVAL';
+    }
     return yield* this.activateCommon(t, gpa, KVM_HVA_ERR_BAD, len);
   }
 
-  // Models kvm_gpc_activate_hva().
+  // Models kvm_gpc_activate_hva(): access_ok(uhva, len) first (the range must lie below the top
+  // of user space, without wrapping), then __kvm_gpc_activate. Differs: the top is USER_TOP, not
+  // x86-64's TASK_SIZE_MAX one page lower.
   *activateHva(t: SimThread, uhva: Va, len: number): ThreadBody<GpcResult> {
+    if (!Number.isInteger(uhva) || uhva < 0 || !Number.isInteger(len) || len < 0 || uhva + len > USER_TOP) {
+      return 'EINVAL';
+    }
     return yield* this.activateCommon(t, INVALID_GPA, uhva, len);
   }
 

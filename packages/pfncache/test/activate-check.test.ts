@@ -1,9 +1,25 @@
-import { runAlone } from '@khva/memory-core';
+import { INVALID_GPA } from '@khva/kvm';
+import { PAGE_SIZE, runAlone, USER_TOP } from '@khva/memory-core';
 import { describe, expect, it } from 'vitest';
 import { GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '../src/gpc.ts';
 import { ANON_GFN, ANON_HVA, GMEM_HVA, run, world } from './support/world.ts';
 
 describe('activate and check', () => {
+  it('kvm_gpc_activate WARNs on INVALID_GPA and kvm_gpc_activate_hva checks access_ok, both before any state changes', () => {
+    const w = world();
+    expect(run(w, w.vcpu, w.gpc.activate(w.vcpu, INVALID_GPA, 8))).toBe('EINVAL');
+    expect(w.gpc.counters.warnings).toBe(1);
+    expect(w.gpc.active).toBe(false);
+    expect(w.gpc.onList).toBe(false);
+    // A range reaching past user space, a kernel address, a negative one: -EINVAL, no WARN.
+    for (const uhva of [USER_TOP - 4, USER_TOP + PAGE_SIZE, -PAGE_SIZE]) {
+      expect(run(w, w.vcpu, w.gpc.activateHva(w.vcpu, uhva, 8))).toBe('EINVAL');
+    }
+    expect(w.gpc.counters.warnings).toBe(1);
+    expect(w.gpc.active).toBe(false);
+    expect(run(w, w.vcpu, w.gpc.activateHva(w.vcpu, ANON_HVA, 8))).toBe(0);
+  });
+
   it('activates a gpa on a gmem-only slot through kvm_gmem_get_pfn and caches a khva', () => {
     const w = world();
     expect(run(w, w.vcpu, w.gpc.activate(w.vcpu, 0x1008, 8))).toBe(0);
