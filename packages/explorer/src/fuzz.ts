@@ -77,7 +77,6 @@ export function fuzzScenario(
 
 const caches = fc.constantFrom('pv', 'sh');
 const sleepers = fc.constantFrom('vcpu0', 'vcpu1', 'vmm');
-const anonHvas = fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1000, FUZZ_ANON2_HVA, FUZZ_OUTSIDE_HVA);
 
 /**
  * One op over the gpc API or an invalidation source: activate (gpa in the gmem slot, the
@@ -85,81 +84,89 @@ const anonHvas = fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1000, FUZZ_ANO
  * deactivate, use from a vCPU, the VMM, another process or a hard IRQ, munmap, page migration,
  * punch-hole, memslot move or delete, a vCPU moving to another CPU, a vmap/ephmap purge.
  */
-export const fuzzOp: fc.Arbitrary<ScenarioStep> = fc.oneof(
-  fc.record({
-    thread: sleepers,
-    op: fc.constant('activate' as const),
-    cache: caches,
-    gpa: fc.constantFrom(0x1000, 0x2000, 0x100000, 0x101000, 0x200000, 0x300000),
-    len: fc.constant(8),
-  }),
-  fc.record({
-    thread: sleepers,
-    op: fc.constant('activate-hva' as const),
-    cache: caches,
-    // FUZZ_OUTSIDE_HVA: VMM memory in no memslot (an hva cache there is R6's).
-    hva: fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1040, FUZZ_OUTSIDE_HVA),
-    len: fc.constant(8),
-  }),
-  fc.record({
-    thread: sleepers,
-    op: fc.constantFrom('refresh' as const, 'deactivate' as const),
-    cache: caches,
-    len: fc.constant(8),
-  }),
-  fc.record({
-    thread: fc.constantFrom('vcpu0', 'vcpu1', 'vmm', 'irq1'),
-    op: fc.constant('check' as const),
-    cache: caches,
-    len: fc.constant(8),
-  }),
-  fc.record({
-    thread: fc.constantFrom('vcpu0', 'vcpu1', 'vmm', 'other', 'irq1'),
-    op: fc.constant('use' as const),
-    cache: caches,
-    len: fc.constant(8),
-  }),
-  fc.record({
-    thread: fc.constant('vmm'),
-    op: fc.constantFrom('munmap' as const, 'migrate-page' as const),
-    vm: fc.constant('vm0'),
-    hva: anonHvas,
-    pages: fc.constant(1),
-  }),
-  fc.record({
-    thread: fc.constant('vmm'),
-    op: fc.constant('punch-hole' as const),
-    vm: fc.constant('vm0'),
-    slot: fc.constant(0),
-    page: fc.constantFrom(1, 2),
-    pages: fc.constant(1),
-  }),
-  fc.record({
-    thread: fc.constant('vmm'),
-    op: fc.constant('set-memslot' as const),
-    vm: fc.constant('vm0'),
-    slot: fc.constant(1),
-    gfn: fc.constantFrom(0x100, 0x200),
-  }),
-  fc.record({
-    thread: fc.constant('vmm'),
-    op: fc.constant('set-memslot' as const),
-    vm: fc.constant('vm0'),
-    slot: fc.constant(2),
-    delete: fc.constant(true),
-  }),
-  fc.record({
-    thread: fc.constantFrom('vcpu0', 'vcpu1'),
-    op: fc.constant('run' as const),
-    cpu: fc.integer({ min: 0, max: 3 }),
-  }),
-  fc.record({ thread: sleepers, op: fc.constant('purge' as const) }),
-);
+export const fuzzOp: fc.Arbitrary<ScenarioStep> = fuzzOps(false);
+
+/** fuzzOp, plus activate-hva and munmap of VMM memory in no memslot (FUZZ_OUTSIDE_HVA: R6's ground). */
+export const fuzzOpOutsideMemslots: fc.Arbitrary<ScenarioStep> = fuzzOps(true);
+
+function fuzzOps(outside: boolean): fc.Arbitrary<ScenarioStep> {
+  const extra = outside ? [FUZZ_OUTSIDE_HVA] : [];
+  const anonHvas = fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1000, FUZZ_ANON2_HVA, ...extra);
+  return fc.oneof(
+    fc.record({
+      thread: sleepers,
+      op: fc.constant('activate' as const),
+      cache: caches,
+      gpa: fc.constantFrom(0x1000, 0x2000, 0x100000, 0x101000, 0x200000, 0x300000),
+      len: fc.constant(8),
+    }),
+    fc.record({
+      thread: sleepers,
+      op: fc.constant('activate-hva' as const),
+      cache: caches,
+      hva: fc.constantFrom(FUZZ_ANON_HVA, FUZZ_ANON_HVA + 0x1040, ...extra),
+      len: fc.constant(8),
+    }),
+    fc.record({
+      thread: sleepers,
+      op: fc.constantFrom('refresh' as const, 'deactivate' as const),
+      cache: caches,
+      len: fc.constant(8),
+    }),
+    fc.record({
+      thread: fc.constantFrom('vcpu0', 'vcpu1', 'vmm', 'irq1'),
+      op: fc.constant('check' as const),
+      cache: caches,
+      len: fc.constant(8),
+    }),
+    fc.record({
+      thread: fc.constantFrom('vcpu0', 'vcpu1', 'vmm', 'other', 'irq1'),
+      op: fc.constant('use' as const),
+      cache: caches,
+      len: fc.constant(8),
+    }),
+    fc.record({
+      thread: fc.constant('vmm'),
+      op: fc.constantFrom('munmap' as const, 'migrate-page' as const),
+      vm: fc.constant('vm0'),
+      hva: anonHvas,
+      pages: fc.constant(1),
+    }),
+    fc.record({
+      thread: fc.constant('vmm'),
+      op: fc.constant('punch-hole' as const),
+      vm: fc.constant('vm0'),
+      slot: fc.constant(0),
+      page: fc.constantFrom(1, 2),
+      pages: fc.constant(1),
+    }),
+    fc.record({
+      thread: fc.constant('vmm'),
+      op: fc.constant('set-memslot' as const),
+      vm: fc.constant('vm0'),
+      slot: fc.constant(1),
+      gfn: fc.constantFrom(0x100, 0x200),
+    }),
+    fc.record({
+      thread: fc.constant('vmm'),
+      op: fc.constant('set-memslot' as const),
+      vm: fc.constant('vm0'),
+      slot: fc.constant(2),
+      delete: fc.constant(true),
+    }),
+    fc.record({
+      thread: fc.constantFrom('vcpu0', 'vcpu1'),
+      op: fc.constant('run' as const),
+      cpu: fc.integer({ min: 0, max: 3 }),
+    }),
+    fc.record({ thread: sleepers, op: fc.constant('purge' as const) }),
+  );
+}
 
 /** Cases of up to maxOps ops and a schedule of up to 4 choices per op. */
-export function fuzzCase(maxOps = 8): fc.Arbitrary<FuzzCase> {
+export function fuzzCase(maxOps = 8, outsideMemslots = false): fc.Arbitrary<FuzzCase> {
   return fc.record({
-    ops: fc.array(fuzzOp, { minLength: 1, maxLength: maxOps }),
+    ops: fc.array(outsideMemslots ? fuzzOpOutsideMemslots : fuzzOp, { minLength: 1, maxLength: maxOps }),
     schedule: fc.array(fc.nat({ max: 7 }), { maxLength: maxOps * 4 }),
   });
 }
@@ -176,6 +183,8 @@ export interface FuzzRunOptions {
   readonly ignore?: readonly string[];
   /** Kernel switches over FUZZ_KERNEL (e.g. a finding's fix). */
   readonly kernel?: Partial<Scenario['kernel']>;
+  /** Draw ops from fuzzOpOutsideMemslots (hva caches and munmaps outside every memslot too). */
+  readonly outsideMemslots?: boolean;
 }
 
 export interface FuzzRunResult {
@@ -242,6 +251,8 @@ export interface FuzzOptions {
   readonly ignore?: readonly string[];
   /** Kernel switches over FUZZ_KERNEL (e.g. a finding's fix). */
   readonly kernel?: Partial<Scenario['kernel']>;
+  /** Draw ops from fuzzOpOutsideMemslots (hva caches and munmaps outside every memslot too). */
+  readonly outsideMemslots?: boolean;
 }
 
 export interface FuzzReport {
@@ -262,7 +273,7 @@ export interface FuzzReport {
 
 /** The property for one backend: no case breaks any check. */
 export function fuzzProperty(options: FuzzRunOptions, maxOps = 8): fc.IPropertyWithHooks<[FuzzCase]> {
-  return fc.property(fuzzCase(maxOps), (c) => {
+  return fc.property(fuzzCase(maxOps, options.outsideMemslots), (c) => {
     const r = runFuzzCase(c, options, false);
     if (r.violations.length > 0) {
       const v = r.violations[0]!;
@@ -284,6 +295,7 @@ export function fuzz(options: FuzzOptions): FuzzReport[] {
       ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
       ...(options.ignore ? { ignore: options.ignore } : {}),
       ...(options.kernel ? { kernel: options.kernel } : {}),
+      ...(options.outsideMemslots ? { outsideMemslots: true } : {}),
     };
     const details = fc.check(fuzzProperty(runOptions, options.maxOps), { seed, numRuns });
     const wallMs = performance.now() - t0;

@@ -18,6 +18,7 @@ export {
   fuzz,
   fuzzCase,
   fuzzOp,
+  fuzzOpOutsideMemslots,
   fuzzProperty,
   fuzzScenario,
   runFuzzCase,
