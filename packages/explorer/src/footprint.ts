@@ -278,6 +278,7 @@ function machine(rec: Recorder, m: Machine): void {
     ],
     read: (a) => W(frameKey((a[0] as { pfn: number }).pfn)),
     write: (a) => W(frameKey((a[0] as { pfn: number }).pfn)),
+    zero: (a) => W(frameKey((a[0] as { pfn: number }).pfn)),
     allocatedPages: () => [
       ['mem:alloc', false],
       ['frame:*', false],

@@ -170,6 +170,11 @@ export class PhysicalMemory {
     frame.bytes.set(data, offset);
   }
 
+  /** Write `len` zero bytes (a store whose value the model does not carry): no copy, no scan. */
+  zero(frame: Frame, offset: number, len: number): void {
+    frame.bytes?.fill(0, offset, offset + len);
+  }
+
   read(frame: Frame, offset: number, len: number): Uint8Array {
     return frame.bytes ? frame.bytes.slice(offset, offset + len) : new Uint8Array(len);
   }

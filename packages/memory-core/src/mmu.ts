@@ -59,9 +59,6 @@ export interface MmuParts {
   record(kind: 'oops' | 'fault', rec: AccessRecord): void;
 }
 
-/** Written by a write access that brought no data (the bytes' content is not modelled then). */
-const ZEROS = new Uint8Array(PAGE_SIZE);
-
 /**
  * The MMU: loads and stores go through the CPU's TLB, then a page walk that fills it; user
  * faults are resolved from process context. Oopses and failed user accesses are reported to the machine.
@@ -164,8 +161,10 @@ export class Mmu {
     ledger.charge('cacheAccess');
     let out: Uint8Array | null = null;
     if (frame) {
-      if (op === 'write') mem.write(frame, offsetInPage(va), data ?? ZEROS.subarray(0, len));
-      else out = mem.read(frame, offsetInPage(va), len);
+      if (op === 'write') {
+        if (data) mem.write(frame, offsetInPage(va), data);
+        else mem.zero(frame, offsetInPage(va), len);
+      } else out = mem.read(frame, offsetInPage(va), len);
     }
     return { ok: true, pfn: entry.pfn, tlbHit, stale: entry.stale, useAfterFree, data: out };
   }
