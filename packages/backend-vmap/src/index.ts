@@ -1,7 +1,7 @@
-import type { BackendVm } from '@khva/backend-api';
 import {
   type BackendFactory,
   type BackendTraits,
+  type BackendVm,
   checkBackendOptions,
   defineBackend,
   type MapContext,
