@@ -1,7 +1,7 @@
 // The property of issue 14: every invocation either succeeds or exits non-zero with a short `khva-bench:`
 // message, never a stack trace and never `internal error`. Checked with fast-check over generated configs
 // and over mutations of every shipped scenario file, in-process through `main` with injected IO.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -9,16 +9,19 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { main } from '../src/cli.ts';
 import { defaultRegistry } from '../src/registry.ts';
+import { renderSweepJson } from '../src/sweep/render-sweep.ts';
 import { expectCleanFailure } from './fixtures/clean-failure.ts';
 import { createFakeRegistry, FAKE_CONFIG_YAML } from './fixtures/fake-model.ts';
 import { memoryIo } from './fixtures/memory-io.ts';
 import { useTempDirs } from './fixtures/temp-dir.ts';
+import { tinySweeps } from './fixtures/tiny-sweep.ts';
 
 const tempDir = useTempDirs();
 
 /** Runs of each property; with the tables, the count of inputs this issue's tests try is in the report. */
 export const CONFIG_RUNS = 150;
 export const SCENARIO_RUNS = 150;
+export const MERGE_RUNS = 40;
 
 const packagesDir = fileURLToPath(new URL('../../../packages/', import.meta.url));
 const SHIPPED_SCENARIOS: readonly { name: string; doc: unknown }[] = [
@@ -214,6 +217,29 @@ describe('every invocation ends in success or one clean message (fast-check)', (
         },
       ),
       { numRuns: SCENARIO_RUNS },
+    );
+  });
+
+  it(`khva-bench merge over ${MERGE_RUNS} mutations of a shard's sweep.json`, async () => {
+    const shards = tinySweeps({ charts: false }).shards.map((s) => JSON.parse(renderSweepJson(s)) as unknown);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: 1 }),
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        textEdit,
+        async (which, edits, t) => {
+          const cwd = tempDir();
+          shards.forEach((shard, i) => {
+            mkdirSync(join(cwd, `s${i}`));
+            const text = i === which ? serialise(applyEdits(shard, edits), true, t) : JSON.stringify(shard);
+            writeFileSync(join(cwd, `s${i}`, 'sweep.json'), text);
+          });
+          const io = memoryIo(cwd);
+          const code = await main(['merge', 's0', 's1', '--out', 'out'], defaultRegistry, io);
+          expectOneOfTheExits(code, io.err(), io.out());
+        },
+      ),
+      { numRuns: MERGE_RUNS },
     );
   });
 });

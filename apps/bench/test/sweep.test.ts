@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { InputError } from '../src/input/input-error.ts';
 import { defaultRegistry } from '../src/registry.ts';
 import { MergeError, mergeSweeps } from '../src/sweep/merge.ts';
 import { planSweep, type SweepPlan, shardPoints } from '../src/sweep/plan.ts';
@@ -79,22 +80,22 @@ describe('khva-bench sweep and merge', () => {
       try {
         mergeSweeps(files);
       } catch (error) {
-        if (error instanceof MergeError) return error.message;
+        if (error instanceof MergeError || error instanceof InputError) return error.message;
         throw error;
       }
       throw new Error('merged');
     };
     expect(refuse([file(a, 'a'), file({ ...b, configHash: 'f'.repeat(64) }, 'b')])).toMatch(
-      /^b is from another sweep config \(config hash ffffffffffff\) than a /,
+      /^invalid sweep result b: configHash: from another sweep config \(ffffffffffff\) than a /,
     );
     expect(refuse([file(a, 'a'), file({ ...b, build: 'other' }, 'b'), file(c, 'c')])).toMatch(
-      /^b was run by another build \(other\) than a \(test-build\)/,
+      /^invalid sweep result b: build: run by another build \(other\) than a \(test-build\)/,
     );
     expect(refuse([file(a, 'a'), file(c, 'c')])).toBe(
       '1 of 4 points are missing (1); merge the output of every shard',
     );
     expect(refuse([file(a, 'a'), file(b, 'b'), file(c, 'c'), file(a, 'a2')])).toBe(
-      'point 0 (vcpus=1 kernel.flushOnZap=true) is in both a and a2; give each shard once',
+      'invalid sweep result a2: points[0]: point 0 (vcpus=1 kernel.flushOnZap=true) is also in a; give each shard once',
     );
   });
 

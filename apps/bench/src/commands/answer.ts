@@ -1,15 +1,15 @@
 // `khva-bench answer`: runs the seed-question sweep (or reads a finished one with --sweep) and writes
 // answer.md with its charts (answer/*.svg) into --out, the answer's numbers all read from the sweep.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { defaultCalibration } from '@khva/memory-core';
 import { buildAnswer } from '../answer/answer.ts';
 import type { BenchRegistry } from '../bench-registry.ts';
-import { ConfigError } from '../config/config-error.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import { InputError } from '../input/input-error.ts';
 import type { CliIo } from '../io.ts';
 import { renderLineChart } from '../sweep/line-chart.ts';
-import { parseSweepText } from '../sweep/merge.ts';
+import { loadSweepResult } from '../sweep/read-sweep-result.ts';
 import { failedPoints, type Sweep } from '../sweep/sweep.ts';
 import { executeSweep } from './sweep.ts';
 
@@ -29,17 +29,11 @@ export async function answerCommand(
 ): Promise<number> {
   let sweep: Sweep;
   if (options.sweep !== undefined) {
-    const source = join(options.sweep, 'sweep.json');
     try {
-      sweep = parseSweepText({ source, text: await readFile(resolve(io.cwd, source), 'utf8') });
+      sweep = await loadSweepResult(io.cwd, options.sweep);
     } catch (error) {
-      if (error instanceof ConfigError) {
-        io.stderr.write(`khva-bench: ${error.message}\n`);
-        return EXIT_USAGE;
-      }
-      io.stderr.write(
-        `khva-bench: cannot read ${source}: ${error instanceof Error ? error.message : error}\n`,
-      );
+      if (!(error instanceof InputError)) throw error;
+      io.stderr.write(`khva-bench: ${error.message}\n`);
       return EXIT_USAGE;
     }
   } else {

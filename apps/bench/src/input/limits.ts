@@ -6,6 +6,10 @@ export const INPUT_LIMITS = {
   configBytes: 512 * 1024,
   /** A scenario file: room for ten thousand caches with a step each. */
   scenarioBytes: 4 * 1024 * 1024,
+  /** A sweep.json that `merge` and `answer --sweep` read back: a few KiB per point. */
+  sweepResultBytes: 64 * 1024 * 1024,
+  /** Points of one sweep (axes multiplied out, or a sweep.json's pointCount): bounded before expanding. */
+  sweepPoints: 10_000,
   /** Nesting of mappings and sequences. */
   maxDepth: 64,
   /** YAML aliases expanded while building the document (an alias bomb is refused, not expanded). */

@@ -1,9 +1,15 @@
 // Joins the sweep.json of every shard into the sweep one machine would have written, refusing shards of
-// another sweep or build, points missing or given twice.
-import { ConfigError, type ConfigIssue } from '../config/config-error.ts';
+// another sweep or build, points missing or given twice. Every problem with one file names that file and
+// the field (an InputError, exit 2); problems of the set as a whole are a MergeError.
 import { toConfigIssues } from '../config/issues.ts';
+import { InputError, type InputIssue } from '../input/input-error.ts';
+import { INPUT_LIMITS } from '../input/limits.ts';
+import { parseMapping } from '../input/parse-document.ts';
 import { buildSweep, type Sweep, type SweepPointResult } from './sweep.ts';
 import { SWEEP_OUTPUT_SCHEMA } from './sweep-schema.ts';
+
+/** What a sweep.json is called in messages: `invalid sweep result DIR/sweep.json: FIELD: ...`. */
+export const SWEEP_RESULT_KIND = 'sweep result';
 
 export class MergeError extends Error {
   override readonly name = 'MergeError';
@@ -15,20 +21,31 @@ export interface ShardFile {
   readonly text: string;
 }
 
+const fileError = (source: string, issue: InputIssue) => new InputError(SWEEP_RESULT_KIND, source, [issue]);
+
+/** A sweep.json's text -> Sweep, through the hardened JSON parser and the published schema; an InputError. */
 export function parseSweepText(file: ShardFile): Sweep {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(file.text);
-  } catch (error) {
-    throw new ConfigError(file.source, [{ path: '(syntax)', message: (error as Error).message }]);
-  }
+  const raw = parseMapping(file.text, { format: 'json', kind: SWEEP_RESULT_KIND, source: file.source });
   const parsed = SWEEP_OUTPUT_SCHEMA.safeParse(raw);
   if (!parsed.success) {
-    const issues: ConfigIssue[] = toConfigIssues(parsed.error, SWEEP_OUTPUT_SCHEMA);
-    throw new ConfigError(file.source, issues.slice(0, 8));
+    const issues = toConfigIssues(parsed.error, SWEEP_OUTPUT_SCHEMA);
+    throw new InputError(SWEEP_RESULT_KIND, file.source, issues.slice(0, INPUT_LIMITS.issuesShown));
   }
   // The schema lists every metric key as required, which its record-typed output cannot express.
-  return parsed.data as unknown as Sweep;
+  const sweep = parsed.data as unknown as Sweep;
+  if (sweep.pointCount > INPUT_LIMITS.sweepPoints)
+    throw fileError(file.source, {
+      path: 'pointCount',
+      message: `${sweep.pointCount} points; a sweep has at most ${INPUT_LIMITS.sweepPoints}`,
+    });
+  sweep.points.forEach((point, i) => {
+    if (point.index >= sweep.pointCount)
+      throw fileError(file.source, {
+        path: `points[${i}].index`,
+        message: `${point.index} is past the sweep's ${sweep.pointCount} points (pointCount)`,
+      });
+  });
+  return sweep;
 }
 
 export function mergeSweeps(files: readonly ShardFile[]): Sweep {
@@ -40,24 +57,27 @@ export function mergeSweeps(files: readonly ShardFile[]): Sweep {
   sweeps.forEach((sweep, i) => {
     const source = (files[i] as ShardFile).source;
     if (sweep.configHash !== first.configHash) {
-      throw new MergeError(
-        `${source} is from another sweep config (config hash ${sweep.configHash.slice(0, 12)}) than ${firstSource} (${first.configHash.slice(0, 12)}); run every shard from the same sweep file`,
-      );
+      throw fileError(source, {
+        path: 'configHash',
+        message: `from another sweep config (${sweep.configHash.slice(0, 12)}) than ${firstSource} (${first.configHash.slice(0, 12)}); run every shard from the same sweep file`,
+      });
     }
     if (sweep.build !== first.build) {
-      throw new MergeError(
-        `${source} was run by another build (${sweep.build.slice(0, 12)}) than ${firstSource} (${first.build.slice(0, 12)}); run every shard from the same build`,
-      );
+      throw fileError(source, {
+        path: 'build',
+        message: `run by another build (${sweep.build.slice(0, 12)}) than ${firstSource} (${first.build.slice(0, 12)}); run every shard from the same build`,
+      });
     }
-    for (const point of sweep.points) {
+    sweep.points.forEach((point, p) => {
       const seen = byIndex.get(point.index);
       if (seen !== undefined) {
-        throw new MergeError(
-          `point ${point.index} (${point.id}) is in both ${seen.source} and ${source}; give each shard once`,
-        );
+        throw fileError(source, {
+          path: `points[${p}]`,
+          message: `point ${point.index} (${point.id}) is also in ${seen.source}; give each shard once`,
+        });
       }
       byIndex.set(point.index, { point, source });
-    }
+    });
   });
   const missing: number[] = [];
   for (let i = 0; i < first.pointCount; i++) if (!byIndex.has(i)) missing.push(i);

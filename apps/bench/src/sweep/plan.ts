@@ -9,6 +9,7 @@ import { ConfigError, type ConfigIssue } from '../config/config-error.ts';
 import { toConfigIssues } from '../config/issues.ts';
 import { validateConfig } from '../config/load.ts';
 import { createConfigSchema } from '../config/schema.ts';
+import { INPUT_LIMITS } from '../input/limits.ts';
 import { canonicalConfig } from '../report/report.ts';
 import { pathIssue, setPath } from './config-paths.ts';
 import { describeValue } from './describe-value.ts';
@@ -101,6 +102,15 @@ export function planSweep(raw: unknown, registry: BenchRegistry, source: string)
   const configSchema = createConfigSchema(registry);
   const issues: ConfigIssue[] = [];
 
+  // Bounded before multiplying out: ten axes of ten values would be 10^10 points held in memory.
+  const product = Object.values(file.axes ?? {}).reduce((n, values) => n * values.length, 1);
+  if (product > INPUT_LIMITS.sweepPoints)
+    throw new ConfigError(source, [
+      {
+        path: 'axes',
+        message: `${product.toLocaleString('en-US')} points; a sweep has at most ${INPUT_LIMITS.sweepPoints} (use fewer values, or list the points)`,
+      },
+    ]);
   // Axes: a config path sets that field; any other name must be a variable some expression can use.
   const combos: Record<string, AxisValue>[] =
     file.axes !== undefined ? cartesian(file.axes) : (file.points ?? []).map((p) => ({ ...p }));
