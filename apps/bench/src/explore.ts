@@ -8,8 +8,11 @@ export type ExploreOptions = Omit<ExploreFileOptions, 'registry'> & {
   readonly html?: boolean;
 };
 
-/** Explores the schedules of a scenario file; throws for a file that cannot be run. */
+/**
+ * Explores the schedules of a scenario file, yielding to the event loop as it goes so that `shouldStop`
+ * (set by SIGINT) is seen within a few milliseconds; rejects for a file that cannot be run.
+ */
 export type ExploreRunner = (
   path: string,
   options: ExploreOptions & { readonly backends: BackendRegistry },
-) => ExploreFileResult & { readonly html?: string };
+) => Promise<ExploreFileResult & { readonly html?: string }>;

@@ -2,7 +2,7 @@
 // browser can run: workloads from @khva/workloads, the built-in backend factories from @khva/backends (the
 // one list of them), the cost table's row names from @khva/memory-core. This adds the scenario runner from
 // @khva/pfncache (recording its timeline with @khva/timeline) and the explorer from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
-import { exploreFile } from '@khva/explorer/file';
+import { exploreFileAsync } from '@khva/explorer/file';
 import { validateScenario } from '@khva/pfncache/scenario';
 import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
@@ -20,8 +20,8 @@ export const defaultRegistry: BenchRegistry = {
     });
     return html === true ? { ...run, html: renderTimelineHtml(timeline) } : run;
   },
-  exploreFile: (path, { backends, html, ...options }) => {
-    const summary = exploreFile(path, { registry: backends, ...options });
+  exploreFile: async (path, { backends, html, ...options }) => {
+    const summary = await exploreFileAsync(path, { registry: backends, ...options });
     const cx = summary.result.counterexample;
     if (html !== true || cx === undefined) return summary;
     const { timeline } = recordScenario(cx.scenario, { registry: backends });

@@ -1,6 +1,6 @@
 // `khva-bench explore` as a user runs it: the real bin, spawned, against the built dist.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +61,62 @@ describe('khva-bench explore', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown backend "nope"');
     expect(khvaBench(['explore', file, '--max-schedules', '0']).code).toBe(2);
+  });
+
+  it('stops promptly on SIGINT during a huge budget, says how far it got, writes nothing, exits 130', async () => {
+    // Four vCPUs, five ops each, no reduction: about 10^10 schedules, far more than this test waits for.
+    const cwd = tempDir();
+    const vcpus = [0, 1, 2, 3];
+    const steps = [
+      ...vcpus.map(
+        (i) => `  - { thread: v${i}, op: activate, cache: c${i}, gpa: ${0x100000 + i * 0x1000}, len: 8 }`,
+      ),
+      ...[1, 2, 3, 4].flatMap(() =>
+        vcpus.map((i) => `  - { thread: v${i}, op: write, cache: c${i}, offset: 0, bytes: 8 }`),
+      ),
+    ];
+    writeFileSync(
+      join(cwd, 'big.yaml'),
+      `machine: { cpus: 4 }\nbackend: vmap\nvms:\n  - name: vm0\n    memslots:\n      - { slot: 1, gfn: 0x100, pages: 16, backing: anon, hva: 0x7f0000000000 }\nthreads:\n${vcpus.map((i) => `  - { name: v${i}, kind: vcpu, vm: vm0, cpu: ${i} }`).join('\n')}\nsteps:\n${steps.join('\n')}\n`,
+    );
+    const child = spawn(
+      process.execPath,
+      [bin, 'explore', 'big.yaml', '--no-reduction', '--max-schedules', '1000000000', '--out', 'cx'],
+      { cwd },
+    );
+    let stdout = '';
+    let stderr = '';
+    let signalledAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // The first progress line: the search is running (and the handler installed).
+        if (signalledAt === 0 && stderr.includes('khva-bench: exploring: ')) {
+          signalledAt = performance.now();
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (status) => done(status));
+    });
+    const stoppedWithin = performance.now() - signalledAt;
+    expect(signalledAt, stderr).toBeGreaterThan(0);
+    expect(stderr).toMatch(
+      /khva-bench: exploring: \d+ schedules explored, 0 violating so far \(\d+\.\d s; Ctrl-C stops\)\n/,
+    );
+    expect(code, stderr).toBe(130);
+    // A search of hours stopped between two schedules: well within seconds, not at the end of the budget.
+    expect(stoppedWithin).toBeLessThan(5000);
+    const [, explored] =
+      /interrupted \(SIGINT\) after (\d+) schedules explored: no invariant broken so far; nothing written\n$/.exec(
+        stderr,
+      ) ?? [];
+    expect(Number(explored), stderr).toBeGreaterThan(0);
+    expect(stdout).toBe(
+      `big.yaml on vmap: ${explored} schedules explored, 0 pruned, ${/, (\d+) ms \(interrupted\)/.exec(stdout)?.[1]} ms (interrupted)\n`,
+    );
+    expect(readdirSync(cwd)).toEqual(['big.yaml']);
   });
 });

@@ -25,6 +25,25 @@ export interface ExploreOptions {
   readonly ignore?: readonly string[];
   /** Called at the end of every schedule run (for statistics, or to compare final states). */
   readonly onLeaf?: (leaf: Leaf) => void;
+  /**
+   * Polled before every schedule: true ends the search there (an interrupt, a wall-clock budget). The
+   * result says how far it got (`stopped`, `explored`, `violating`) and keeps the shortest violation so far.
+   */
+  readonly shouldStop?: () => boolean;
+}
+
+/** exploreAsync's options: explore's, and how long it runs between yields to the event loop. */
+export interface ExploreAsyncOptions extends ExploreOptions {
+  /** Milliseconds of search between yields (default 20), so a signal handler or a UI can run. */
+  readonly sliceMs?: number;
+  /** Called at every yield with how far the search got (a progress line, a UI counter). */
+  readonly onSlice?: (progress: ExploreProgress) => void;
+}
+
+/** How far a search got: schedules run, and how many of them ended in a violation. */
+export interface ExploreProgress {
+  readonly explored: number;
+  readonly violating: number;
 }
 
 /** How a schedule ended. */
@@ -53,6 +72,10 @@ export interface ExploreResult {
   readonly longest: number;
   /** Every schedule (up to the reduction) was covered within the budget and maxDepth. */
   readonly exhaustive: boolean;
+  /** Schedules that ended in a violation (while minimizing, each shorter than the one before). */
+  readonly violating: number;
+  /** shouldStop ended the search before the budget or the schedules ran out. */
+  readonly stopped: boolean;
   readonly wallMs: number;
   /** Threads and how many ops each runs. */
   readonly threads: ReadonlyArray<{ readonly name: string; readonly ops: number }>;
@@ -82,6 +105,37 @@ const EMPTY: Footprint = { reads: new Set(), writes: new Set() };
  * shortest found: after a violation at depth L the search continues with depth bound L-1.
  */
 export function explore(scenario: Scenario, options: ExploreOptions): ExploreResult {
+  const search = exploreSchedules(scenario, options);
+  for (;;) {
+    const next = search.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * explore() that yields to the event loop every `sliceMs` of search, so that whatever sets `shouldStop`
+ * (a signal handler, a Stop button) gets to run during a long search. Same schedules, same result.
+ */
+export async function exploreAsync(scenario: Scenario, options: ExploreAsyncOptions): Promise<ExploreResult> {
+  const sliceMs = options.sliceMs ?? 20;
+  const search = exploreSchedules(scenario, options);
+  let sliceStart = performance.now();
+  for (;;) {
+    const next = search.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      options.onSlice?.(next.value);
+      await new Promise<void>((resume) => setTimeout(resume, 0));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** The search, one schedule per step of the generator (it yields how far it got after each). */
+function* exploreSchedules(
+  scenario: Scenario,
+  options: ExploreOptions,
+): Generator<ExploreProgress, ExploreResult> {
   const t0 = performance.now();
   const reduction = options.reduction ?? true;
   const maxSchedules = options.maxSchedules ?? 20_000;
@@ -107,8 +161,15 @@ export function explore(scenario: Scenario, options: ExploreOptions): ExploreRes
   /** The schedule of the shortest violating run so far. */
   let best: string[] | null = null;
   let finished = false;
+  let violating = 0;
+  let stopped = false;
 
   while (explored < maxSchedules) {
+    if (explored > 0) yield { explored, violating };
+    if (options.shouldStop?.() === true) {
+      stopped = true;
+      break;
+    }
     explored++;
     const run = new ScheduleRun(scenario, ops, world, reduction, false);
     let violations: Violation[] = [];
@@ -167,6 +228,7 @@ export function explore(scenario: Scenario, options: ExploreOptions): ExploreRes
     if (violations.length > 0) end = 'violation';
     options.onLeaf?.({ run, end, violations });
     longest = Math.max(longest, run.events.length);
+    if (violations.length > 0) violating++;
     if (violations.length > 0 && (best === null || run.events.length < best.length)) {
       best = run.events.map((e) => e.thread);
       if (!minimize) break;
@@ -202,6 +264,8 @@ export function explore(scenario: Scenario, options: ExploreOptions): ExploreRes
     steps,
     longest,
     exhaustive: finished && !cutByMaxDepth,
+    violating,
+    stopped,
     wallMs: performance.now() - t0,
     threads: ops.filter((o) => o.ops.length > 0).map((o) => ({ name: o.name, ops: o.ops.length })),
     ...(best

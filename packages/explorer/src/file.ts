@@ -1,9 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BackendRegistry } from '@khva/pfncache';
 import { type Scenario, validateScenario } from '@khva/pfncache/scenario';
 import { loadScenarioFile } from '@khva/pfncache/scenario/file';
-import { type ExploreResult, explore } from './explore.ts';
+import {
+  type ExploreOptions,
+  type ExploreProgress,
+  type ExploreResult,
+  explore,
+  exploreAsync,
+} from './explore.ts';
 
 export interface ExploreFileOptions {
   readonly registry: BackendRegistry;
@@ -19,6 +25,10 @@ export interface ExploreFileOptions {
   readonly kernel?: Partial<Scenario['kernel']>;
   /** The file's content, already parsed (the CLI reads it with its own limits); absent: read `path`. */
   readonly document?: unknown;
+  /** Polled before every schedule; true stops the search (see ExploreOptions.shouldStop). */
+  readonly shouldStop?: () => boolean;
+  /** exploreFileAsync: called every few milliseconds of search with how far it got. */
+  readonly onSlice?: (progress: ExploreProgress) => void;
 }
 
 export interface ExploreFileResult {
@@ -28,6 +38,10 @@ export interface ExploreFileResult {
   readonly pruned: number;
   readonly wallMs: number;
   readonly exhaustive: boolean;
+  /** Schedules that ended in a violation. */
+  readonly violating: number;
+  /** Stopped by shouldStop: nothing is written, not even a counterexample found before the stop. */
+  readonly stopped: boolean;
   /** Set when a check broke: the files written and a summary. */
   readonly counterexample?: {
     /** The replayable scenario (`khva-bench scenario PATH` replays it and fails at its last step). */
@@ -53,16 +67,40 @@ export interface ExploreFileResult {
  * in outDir, by default the scenario's own directory.
  */
 export function exploreFile(path: string, options: ExploreFileOptions): ExploreFileResult {
+  const { file, scenario } = loadForExplore(path, options);
+  return saveResult(file, explore(scenario, exploreOptions(options)), options);
+}
+
+/** exploreFile, yielding to the event loop during the search so that `shouldStop` can be set by a signal. */
+export async function exploreFileAsync(
+  path: string,
+  options: ExploreFileOptions,
+): Promise<ExploreFileResult> {
+  const { file, scenario } = loadForExplore(path, options);
+  const onSlice = options.onSlice === undefined ? {} : { onSlice: options.onSlice };
+  return saveResult(file, await exploreAsync(scenario, { ...exploreOptions(options), ...onSlice }), options);
+}
+
+function loadForExplore(path: string, options: ExploreFileOptions): { file: string; scenario: Scenario } {
   const file = resolve(path);
   const loaded =
     options.document === undefined ? loadScenarioFile(file) : validateScenario(options.document, file);
   const scenario = options.kernel ? { ...loaded, kernel: { ...loaded.kernel, ...options.kernel } } : loaded;
-  const result = explore(scenario, {
+  return { file, scenario };
+}
+
+function exploreOptions(options: ExploreFileOptions): ExploreOptions {
+  return {
     registry: options.registry,
     ...(options.backend !== undefined ? { backend: options.backend } : {}),
     ...(options.maxSchedules !== undefined ? { maxSchedules: options.maxSchedules } : {}),
     ...(options.reduction !== undefined ? { reduction: options.reduction } : {}),
-  });
+    ...(options.shouldStop !== undefined ? { shouldStop: options.shouldStop } : {}),
+  };
+}
+
+/** Writes the counterexample, each file whole or not at all (written beside, then renamed into place). */
+function saveResult(file: string, result: ExploreResult, options: ExploreFileOptions): ExploreFileResult {
   const base = {
     file,
     backend: result.backend,
@@ -70,6 +108,8 @@ export function exploreFile(path: string, options: ExploreFileOptions): ExploreF
     pruned: result.pruned,
     wallMs: result.wallMs,
     exhaustive: result.exhaustive,
+    violating: result.violating,
+    stopped: result.stopped,
     result,
   };
   const cx = result.counterexample;
@@ -78,12 +118,15 @@ export function exploreFile(path: string, options: ExploreFileOptions): ExploreF
   const stem = join(dir, `${basename(file, extname(file))}.${result.backend}.counterexample`);
   // A counterexample that cannot be saved is still a finding: report it with the reason.
   let writeError: string | undefined;
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${stem}.yaml`, cx.yaml);
-    writeFileSync(`${stem}.txt`, cx.trace);
-  } catch (error) {
-    writeError = error instanceof Error ? error.message : String(error);
+  if (result.stopped) writeError = 'the search was interrupted; nothing was written';
+  else {
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeWhole(`${stem}.yaml`, cx.yaml);
+      writeWhole(`${stem}.txt`, cx.trace);
+    } catch (error) {
+      writeError = error instanceof Error ? error.message : String(error);
+    }
   }
   return {
     ...base,
@@ -97,4 +140,16 @@ export function exploreFile(path: string, options: ExploreFileOptions): ExploreF
       ...(writeError !== undefined ? { writeError } : {}),
     },
   };
+}
+
+/** A file appears with all of its text or not at all: a kill mid-write leaves only the temporary file. */
+function writeWhole(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }

@@ -5,7 +5,16 @@ export {
   scenarioToYaml,
   scheduleToSteps,
 } from './counterexample.ts';
-export { type ExploreOptions, type ExploreResult, explore, type Leaf, soloSteps } from './explore.ts';
+export {
+  type ExploreAsyncOptions,
+  type ExploreOptions,
+  type ExploreProgress,
+  type ExploreResult,
+  explore,
+  exploreAsync,
+  type Leaf,
+  soloSteps,
+} from './explore.ts';
 export { dependent, type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 export {
   DIRECT_MAP_ONLY_BACKENDS,
