@@ -156,7 +156,7 @@ export class ScheduleRun {
     this.vmMms = new Set([...this.world.vms.values()].map((v: Vm) => v.mm));
     this.uafSeen = m.oracle.figures().useAfterFreeAccesses;
     this.uafWindowsSeen = m.oracle.figures().useAfterFreeWindows;
-    this.oopsSeen = m.oopses.length;
+    this.oopsSeen = m.oopsLog.count;
     this.ignore = new Set(options.ignore ?? []);
     this.rec = footprints ? new Recorder() : null;
   }
@@ -280,7 +280,7 @@ export class ScheduleRun {
       });
     }
     this.uafWindowsSeen = windows;
-    for (const rec of m.oopses.slice(this.oopsSeen)) {
+    for (const rec of m.oopsLog.since(this.oopsSeen)) {
       const foreign = !this.vmMms.has(m.cpu(rec.cpu).loadedMm as Mm);
       const promised =
         (rec.mode !== 'irq' || traits.usableFromIrq) && (!foreign || traits.usableFromForeignMm);
@@ -292,7 +292,7 @@ export class ScheduleRun {
         });
       }
     }
-    this.oopsSeen = m.oopses.length;
+    this.oopsSeen = m.oopsLog.count;
     return this.ignore.size > 0 ? out.filter((v) => !this.ignore.has(v.name)) : out;
   }
 

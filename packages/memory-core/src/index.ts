@@ -1,3 +1,4 @@
+export { AccessLog } from './access-log.ts';
 export {
   Calibration,
   type CalibrationRow,

@@ -22,6 +22,8 @@ export const MACHINE_DEFAULTS = {
   /** An STLB's size. */
   tlbEntries: 1536,
   memGiB: 64,
+  /** Oops/fault records kept (first and latest): enough for any scenario, bounded for 10^7-event runs. */
+  accessRecordLimit: 1000,
 } as const;
 
 /** Modelled cycles one calibration row may cost: more is a typo, and would overflow the ledger's sums. */

@@ -1,3 +1,4 @@
+import { AccessLog } from './access-log.ts';
 import { Calibration, defaultCalibration } from './calibration.ts';
 import { Cpu, type ExecContext } from './cpu.ts';
 import { DirectMap, type RemoveResult } from './direct-map.ts';
@@ -43,6 +44,8 @@ export interface MachineOptions {
   calibration?: Readonly<Record<string, number>>;
   /** tlb_single_page_flush_ceiling (x86 default 33). */
   singlePageFlushCeiling?: number;
+  /** Oops and fault records kept (the first and the latest this many each); counts stay exact. */
+  accessRecordLimit?: number;
 }
 
 /**
@@ -62,8 +65,9 @@ export class Machine {
   readonly oracle: SafetyOracle;
   readonly cpus: Cpu[];
   readonly mms = new Map<number, Mm>();
-  readonly oopses: AccessRecord[] = [];
-  readonly faults: AccessRecord[] = [];
+  /** Every oops counted (`count`), the first and latest records kept, so memory never grows per event. */
+  readonly oopsLog: AccessLog;
+  readonly faultLog: AccessLog;
   readonly singlePageFlushCeiling: number;
   /** Which CPUs cache which translation (the reverse of every TLB; derived state, read by checks). */
   readonly tlbDirectory = new TlbDirectory();
@@ -84,6 +88,14 @@ export class Machine {
       rangeProblem('machine.tlbEntries', MACHINE_LIMITS.tlbEntries, tlbEntries) ??
       (options.ghz === undefined ? null : rangeProblem('machine.ghz', MACHINE_LIMITS.ghz, options.ghz));
     if (problem !== null) throw new ModelUsageError(problem);
+    const recordLimit = options.accessRecordLimit ?? MACHINE_DEFAULTS.accessRecordLimit;
+    if (!Number.isInteger(recordLimit) || recordLimit < 1) {
+      throw new ModelUsageError(
+        `machine.accessRecordLimit: must be a positive integer, got ${recordLimit} (leave it out for ${MACHINE_DEFAULTS.accessRecordLimit})`,
+      );
+    }
+    this.oopsLog = new AccessLog(recordLimit);
+    this.faultLog = new AccessLog(recordLimit);
     const table =
       options.ghz === undefined ? defaultCalibration : { ...defaultCalibration, ghz: options.ghz };
     this.calibration = new Calibration(options.calibration ?? {}, table);
@@ -115,8 +127,18 @@ export class Machine {
       oracle: this.oracle,
       shootdown: this.shootdown,
       mapUser: (mm, va, pfn) => this.mapUser(mm, va, pfn),
-      record: (kind, rec) => (kind === 'oops' ? this.oopses : this.faults).push(rec),
+      record: (kind, rec) => (kind === 'oops' ? this.oopsLog : this.faultLog).add(rec),
     });
+  }
+
+  /** The first oops records (up to `accessRecordLimit`); `oopsLog.count` counts them all. */
+  get oopses(): readonly AccessRecord[] {
+    return this.oopsLog.records;
+  }
+
+  /** The first failed user accesses (up to `accessRecordLimit`); `faultLog.count` counts them all. */
+  get faults(): readonly AccessRecord[] {
+    return this.faultLog.records;
   }
 
   /** Online CPUs, counted without a scan. */

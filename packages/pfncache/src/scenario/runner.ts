@@ -354,8 +354,8 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     const pfnBefore = before?.pfn ?? KVM_PFN_ERR_FAULT;
     const khvaBefore = before?.khva ?? NULL_KHVA;
     const totals0 = w.totals();
-    const oops0 = m.oopses.length;
-    const faults0 = m.faults.length;
+    const oops0 = m.oopsLog.count;
+    const faults0 = m.faultLog.count;
     const uaf0 = m.oracle.figures().useAfterFreeAccesses;
     const windows0 = m.oracle.figures().useAfterFreeWindows;
     w.lastAccess = null;
@@ -410,8 +410,8 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
       entry.pfn = cache.pfn === KVM_PFN_ERR_FAULT ? null : cache.pfn;
       entry.khva = cache.khva === NULL_KHVA ? null : formatVa(cache.khva);
     }
-    if (m.oopses.length > oops0) entry.oops = m.oopses.slice(oops0);
-    if (m.faults.length > faults0) entry.faults = m.faults.slice(faults0);
+    if (m.oopsLog.count > oops0) entry.oops = m.oopsLog.since(oops0);
+    if (m.faultLog.count > faults0) entry.faults = m.faultLog.since(faults0);
     const uaf = m.oracle.figures().useAfterFreeAccesses > uaf0;
     if (uaf) entry.useAfterFree = true;
     const lastAccess = w.lastAccess as AccessOutcome | null;
