@@ -61,7 +61,7 @@ export class GuestMemfd {
     pfn = frame.pfn;
     this.folios.set(index, pfn);
     m.ledger.charge('gmemFolioAlloc');
-    this.vm.event(`gmem${this.id}: alloc index ${index} -> pfn ${pfn}`);
+    this.vm.event(() => `gmem${this.id}: alloc index ${index} -> pfn ${pfn}`);
     return pfn;
   }
 
@@ -101,7 +101,8 @@ export class GuestMemfd {
         m.flushTlbKernelRange(ctx.cpu, va, va + PAGE_SIZE);
       }
       this.vm.event(
-        `gmem${this.id}: pfn ${pfn} removed from the direct map${this.vm.kernel.flushOnZap ? ' (flushed)' : ' (no flush)'}`,
+        () =>
+          `gmem${this.id}: pfn ${pfn} removed from the direct map${this.vm.kernel.flushOnZap ? ' (flushed)' : ' (no flush)'}`,
       );
     }
     return pfn;
@@ -149,7 +150,7 @@ export class GuestMemfd {
     if (frame) frame.noDirectMap = false;
     m.mem.putPage(pfn);
     m.ledger.charge('pageFree');
-    this.vm.event(`gmem${this.id}: free index ${index} pfn ${pfn}`);
+    this.vm.event(() => `gmem${this.id}: free index ${index} pfn ${pfn}`);
   }
 
   // Models kvm_gmem_punch_hole(): invalidate begin, truncate (which unmaps the VMM's mappings of

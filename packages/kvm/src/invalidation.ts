@@ -36,7 +36,7 @@ export interface GmemInvalidation {
 export function* mmuNotifierInvalidateRangeStart(vm: Vm, t: SimThread, start: Va, end: Va): ThreadBody<void> {
   vm.activeInvalidateCount++;
   vm.machine.ledger.charge('mmuNotifierRange');
-  vm.event(`mmu-notifier start [${start.toString(16)}, ${end.toString(16)})`);
+  vm.event(() => `mmu-notifier start [${start.toString(16)}, ${end.toString(16)})`);
   yield* walkCaches(vm, t, 'mmu-notifier', [[start, end]], true);
   if (vm.memslots.overlapsHva(start, end)) vm.mmuInvalidateInProgress++;
 }
@@ -52,7 +52,7 @@ export function mmuNotifierInvalidateRangeEnd(vm: Vm, start: Va, end: Va): void 
   if (overlaps || (vm.kernel.hvaRangeTracking && entry?.coversCache === true)) vm.mmuInvalidateSeq++;
   vm.activeInvalidateCount--;
   dropInflight(vm, 'mmu-notifier', start, end);
-  vm.event(`mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
+  vm.event(() => `mmu-notifier end [${start.toString(16)}, ${end.toString(16)})`);
 }
 
 // Models the gfn_to_pfn_cache_invalidate_start() call of each source: record the ranges as in
@@ -116,7 +116,7 @@ export function* gmemInvalidateBegin(
 ): ThreadBody<GmemInvalidation> {
   const ranges = gmemHvaRanges(vm, file, first, end);
   const inv: GmemInvalidation = { file, first, end, ranges, counted: vm.kernel.gmemInvalidation };
-  vm.event(`gmem${file.id}: invalidate begin [${first}, ${end})`);
+  vm.event(() => `gmem${file.id}: invalidate begin [${first}, ${end})`);
   if (inv.counted) vm.activeInvalidateCount++;
   yield* walkCaches(vm, t, 'gmem', ranges, inv.counted);
   if (ranges.length > 0) vm.mmuInvalidateInProgress++;
@@ -133,7 +133,7 @@ export function gmemInvalidateEnd(vm: Vm, inv: GmemInvalidation): void {
   }
   if (inv.counted) vm.activeInvalidateCount--;
   for (const [s, e] of inv.ranges) dropInflight(vm, 'gmem', s, e);
-  vm.event(`gmem${file.id}: invalidate end [${first}, ${end})`);
+  vm.event(() => `gmem${file.id}: invalidate end [${first}, ${end})`);
 }
 
 // Models kvm_vm_set_mem_attributes() as RFC v2/v3 hook it: caches covering the range are

@@ -42,7 +42,7 @@ export function* setMemslot(vm: Vm, t: SimThread, spec: MemslotSpec): ThreadBody
     yield* swapMemslots(vm, t, () =>
       vm.memslots.slots.set(old.id, { ...old, baseGfn: spec.gfn, invalid: false }),
     );
-    vm.event(`memslot ${spec.slot}: moved to gfn ${spec.gfn}`);
+    vm.event(() => `memslot ${spec.slot}: moved to gfn ${spec.gfn}`);
     return 0;
   }
   const overlap = checkOverlap(vm, spec);
@@ -68,7 +68,7 @@ export function* setMemslot(vm: Vm, t: SimThread, spec: MemslotSpec): ThreadBody
     invalid: false,
   };
   yield* swapMemslots(vm, t, () => vm.memslots.slots.set(slot.id, slot));
-  vm.event(`memslot ${spec.slot}: created (${spec.backing})`);
+  vm.event(() => `memslot ${spec.slot}: created (${spec.backing})`);
   return 0;
 }
 
@@ -79,7 +79,7 @@ export function* deleteMemslot(vm: Vm, t: SimThread, id: number): ThreadBody<Err
   if (!old) return { errno: 'EINVAL', reason: `slot ${id} does not exist` };
   yield* swapMemslots(vm, t, () => vm.memslots.slots.set(id, { ...old, invalid: true }));
   yield* swapMemslots(vm, t, () => vm.memslots.slots.delete(id));
-  vm.event(`memslot ${id}: deleted`);
+  vm.event(() => `memslot ${id}: deleted`);
   return 0;
 }
 

@@ -71,8 +71,9 @@ export class Vm {
     this.vmm = new VmmMemory(this);
   }
 
-  event(e: string): void {
-    this.events?.push(e);
+  /** Log an event when `events` is on; the text is built only then (never per event of a long run). */
+  event(describe: () => string): void {
+    if (this.events !== null) this.events.push(describe());
   }
 
   // ---- memory the VMM owns (vmm-memory.ts) ------------------------------------------------

@@ -147,7 +147,7 @@ export class VmmMemory {
       if (!anon.some((v) => va >= v.start && va < v.end)) continue;
       m.mem.putPage(pfn);
       m.ledger.charge('pageFree');
-      vm.event(`free pfn ${pfn}`);
+      vm.event(() => `free pfn ${pfn}`);
     }
     return 0;
   }
@@ -200,7 +200,7 @@ export class VmmMemory {
     m.mapUser(vm.mm, va, fresh.pfn);
     mmuNotifierInvalidateRangeEnd(vm, va, va + PAGE_SIZE);
     m.mem.putPage(old.pfn);
-    vm.event(`migrate ${va.toString(16)}: pfn ${old.pfn} -> ${fresh.pfn}`);
+    vm.event(() => `migrate ${va.toString(16)}: pfn ${old.pfn} -> ${fresh.pfn}`);
     return 0;
   }
 }
