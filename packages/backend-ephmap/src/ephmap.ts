@@ -9,6 +9,7 @@ import type {
 } from '@khva/backend-api';
 import {
   type Cpu,
+  costRow,
   type ExecContext,
   type Machine,
   MM_LOCAL_SIZE,
@@ -28,6 +29,9 @@ export const MERMAP_SLICE_PAGES = 1 << MAX_PAGECACHE_ORDER;
 export const MERMAP_USABLE_PAGES = MERMAP_SLICE_PAGES - 1;
 /** MERMAP_BASE_ADDR: the upper half of the mm-local region (the lower half is the mm-local map area). */
 export const MERMAP_BASE: Va = MM_LOCAL_START + MM_LOCAL_SIZE / 2;
+
+const MERMAP_GET = costRow('mermapGet');
+const MERMAP_PUT = costRow('mermapPut');
 
 /** Start of a CPU's slice (mermap_cpu_base). */
 export const mermapSliceBase = (cpu: number): Va => MERMAP_BASE + cpu * MERMAP_SLICE_PAGES * PAGE_SIZE;
@@ -177,7 +181,7 @@ export class EphmapBackend implements MappingBackend {
     }
     const va = mermapSliceBase(cpu.id) + mc.next * PAGE_SIZE;
     mc.next++;
-    m.ledger.charge('mermapGet');
+    m.ledger.chargeRow(MERMAP_GET);
     m.mapLocal(mm, va, pfn);
     return va;
   }
@@ -185,7 +189,7 @@ export class EphmapBackend implements MappingBackend {
   // Models mermap_put(): differs: the unmapped sentinel is a cleared PTE.
   private mermapPut(mm: Mm, va: Va): void {
     // No TLB flush at all: this CPU keeps a stale entry until its slice wraps.
-    this.machine.ledger.charge('mermapPut');
+    this.machine.ledger.chargeRow(MERMAP_PUT);
     this.machine.unmapLocal(mm, va);
   }
 

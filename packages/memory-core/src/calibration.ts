@@ -24,10 +24,31 @@ export const defaultCalibration: CalibrationTable = table;
 
 export type CalibrationRowName = keyof typeof table.rows;
 
+/** A row's index: hot paths resolve a row name once and charge by index (no string lookup per charge). */
+export type CostRowId = number & { readonly __costRow: unique symbol };
+
+const ROW_IDS = new Map<string, CostRowId>(Object.keys(table.rows).map((name, i) => [name, i as CostRowId]));
+const ROW_NAMES: readonly string[] = Object.keys(table.rows);
+
+/** The index of a row of the shipped table (resolve it once, at module or construction time). */
+export function costRow(name: CalibrationRowName): CostRowId {
+  const id = ROW_IDS.get(name);
+  if (id === undefined) throw new ModelUsageError(`unknown calibration row ${name}`);
+  return id;
+}
+
+/** The row name of an index from costRow(). */
+export const costRowName = (id: CostRowId): CalibrationRowName => ROW_NAMES[id] as CalibrationRowName;
+
+/** Rows the shipped table defines (the size of per-row arrays). */
+export const COST_ROWS = ROW_NAMES.length;
+
 /** Cycle costs by row name, with overrides from configuration applied once. */
 export class Calibration {
   readonly ghz: number;
   private readonly cycles: Map<string, number>;
+  /** Cycles by row index (costRow); NaN for a shipped row this table does not define. */
+  private readonly byId = new Float64Array(COST_ROWS).fill(Number.NaN);
 
   constructor(overrides: Readonly<Record<string, number>> = {}, base: CalibrationTable = defaultCalibration) {
     this.ghz = base.ghz;
@@ -45,6 +66,22 @@ export class Calibration {
       }
       this.cycles.set(name, value);
     }
+    for (const [name, cycles] of this.cycles) {
+      const id = ROW_IDS.get(name);
+      if (id !== undefined) this.byId[id] = cycles;
+    }
+  }
+
+  /** Cycles by row index, NaN where this table has no such row (the ledger reads it per charge). */
+  get cyclesById(): Readonly<Float64Array> {
+    return this.byId;
+  }
+
+  /** Cycles of a row by index (see costRow); throws for a row this table does not define. */
+  cyclesOf(id: CostRowId): number {
+    const c = this.byId[id]!;
+    if (Number.isNaN(c)) throw new ModelUsageError(`unknown calibration row ${costRowName(id)}`);
+    return c;
   }
 
   get(row: CalibrationRowName): number {

@@ -167,7 +167,13 @@ export class PhysicalMemory {
       if (isZero(data)) return;
       frame.bytes = new Uint8Array(PAGE_SIZE);
     }
-    frame.bytes.set(data, offset);
+    const bytes = frame.bytes;
+    // A few bytes (a pvclock or event-channel store) are copied by hand: TypedArray#set costs
+    // more than the copy itself at this size.
+    const n = data.length;
+    if (n <= SMALL_COPY && Number.isInteger(offset) && offset >= 0 && offset + n <= PAGE_SIZE)
+      for (let i = 0; i < n; i++) bytes[offset + i] = data[i]!;
+    else bytes.set(data, offset);
   }
 
   /** Write `len` zero bytes (a store whose value the model does not carry): no copy, no scan. */
@@ -179,6 +185,9 @@ export class PhysicalMemory {
     return frame.bytes ? frame.bytes.slice(offset, offset + len) : new Uint8Array(len);
   }
 }
+
+/** Up to this many bytes, write() copies byte by byte. */
+const SMALL_COPY = 16;
 
 function isZero(data: Uint8Array): boolean {
   for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;

@@ -4,6 +4,10 @@ export {
   type CalibrationRow,
   type CalibrationRowName,
   type CalibrationTable,
+  COST_ROWS,
+  type CostRowId,
+  costRow,
+  costRowName,
   defaultCalibration,
 } from './calibration.ts';
 export { Cpu, type ExecContext, type ExecMode } from './cpu.ts';

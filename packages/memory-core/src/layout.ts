@@ -35,8 +35,11 @@ export function regionOf(va: Va): Region {
 
 export const isKernelVa = (va: Va): boolean => va >= USER_TOP;
 export const vpnOf = (va: Va): number => Math.floor(va / PAGE_SIZE);
-export const offsetInPage = (va: number): number => va % PAGE_SIZE;
-export const pageAlignDown = (va: number): number => va - (va % PAGE_SIZE);
+// Addresses above 2^31 are doubles, whose `%` is a slow library call: divide by the page size
+// (exact for a power of two) instead; negative input keeps `%`'s sign.
+export const offsetInPage = (va: number): number =>
+  va >= 0 ? va - Math.floor(va / PAGE_SIZE) * PAGE_SIZE : va % PAGE_SIZE;
+export const pageAlignDown = (va: number): number => va - offsetInPage(va);
 
 /** page_address() for a lowmem page on x86-64: the direct-map alias of the frame. */
 export const pageAddress = (pfn: Pfn): Va => PAGE_OFFSET + pfn * PAGE_SIZE;

@@ -1,4 +1,11 @@
-import type { Calibration, CalibrationRowName } from './calibration.ts';
+import {
+  type Calibration,
+  type CalibrationRowName,
+  COST_ROWS,
+  type CostRowId,
+  costRow,
+  costRowName,
+} from './calibration.ts';
 
 /** Counters the machine keeps; every figure a report shows comes from here or the oracle. */
 export interface Counters {
@@ -42,12 +49,17 @@ export const zeroCounters = (): Counters => ({
 export class CostLedger {
   cycles = 0;
   readonly counters: Counters = zeroCounters();
-  /** Cycles charged per row, for breakdowns. */
-  readonly byRow = new Map<string, number>();
+  /** Cycles charged per row index, and the rows in the order they were first charged. */
+  private readonly rowCycles = new Float64Array(COST_ROWS);
+  private readonly rowCharged = new Uint8Array(COST_ROWS);
+  private readonly rowOrder: CostRowId[] = [];
   private readonly nsPerCycle: number;
+  /** The calibration's cycles by row index (it never changes after construction). */
+  private readonly costs: Readonly<Float64Array>;
 
   constructor(readonly calibration: Calibration) {
     this.nsPerCycle = 1 / calibration.ghz;
+    this.costs = calibration.cyclesById;
   }
 
   /** Simulated time in nanoseconds. */
@@ -55,11 +67,28 @@ export class CostLedger {
     return this.cycles * this.nsPerCycle;
   }
 
+  /** Cycles charged per row, for breakdowns (rows in the order first charged; a fresh map). */
+  get byRow(): ReadonlyMap<string, number> {
+    return new Map(this.rowOrder.map((id) => [costRowName(id), this.rowCycles[id]!]));
+  }
+
   charge(row: CalibrationRowName, times = 1): void {
-    const c = this.calibration.get(row) * times;
+    this.chargeRow(costRow(row), times);
+  }
+
+  /** charge() by a row index resolved once with costRow(): the per-access paths charge this way. */
+  chargeRow(id: CostRowId, times = 1): void {
+    const cycles = this.costs[id]!;
+    // NaN: a row the table does not define (cyclesOf says which).
+    if (Number.isNaN(cycles)) this.calibration.cyclesOf(id);
+    const c = cycles * times;
     if (c === 0) return;
     this.cycles += c;
-    this.byRow.set(row, (this.byRow.get(row) ?? 0) + c);
+    if (this.rowCharged[id] === 0) {
+      this.rowCharged[id] = 1;
+      this.rowOrder.push(id);
+    }
+    this.rowCycles[id] = this.rowCycles[id]! + c;
   }
 
   addVaBytes(delta: number): void {

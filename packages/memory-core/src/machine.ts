@@ -6,6 +6,7 @@ import { ModelUsageError } from './errors.ts';
 import { PhysicalMemory } from './frames.ts';
 import {
   formatVa,
+  offsetInPage,
   PAGE_OFFSET,
   PAGE_SIZE,
   type Pfn,
@@ -280,7 +281,7 @@ export class Machine {
   }
 
   private expectRegion(va: Va, region: ReturnType<typeof regionOf>): void {
-    if (regionOf(va) !== region || va % PAGE_SIZE !== 0) {
+    if (regionOf(va) !== region || offsetInPage(va) !== 0) {
       throw new ModelUsageError(`${formatVa(va)} is not a page-aligned ${region} address`);
     }
   }
@@ -324,8 +325,19 @@ export class Machine {
     return this.mmu.translate(cpu, va);
   }
 
-  /** A load or store of `len` bytes at `va` from a CPU: TLB, then page walk (see Mmu.access). */
-  access(ctx: ExecContext, va: Va, len: number, op: AccessOp, data?: Uint8Array): AccessOutcome {
-    return this.mmu.access(ctx, va, len, op, data);
+  /**
+   * A load or store of `len` bytes at `va` from a CPU: TLB, then page walk (see Mmu.access).
+   * `expectIdent`: what the caller believes the page holds (a gpc's pfn identity); a frame in
+   * another life makes the access a use-after-free, counted once by the oracle.
+   */
+  access(
+    ctx: ExecContext,
+    va: Va,
+    len: number,
+    op: AccessOp,
+    data?: Uint8Array,
+    expectIdent?: string,
+  ): AccessOutcome {
+    return this.mmu.access(ctx, va, len, op, data, expectIdent);
   }
 }

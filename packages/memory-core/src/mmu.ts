@@ -1,16 +1,21 @@
+import { costRow } from './calibration.ts';
 import type { Cpu, ExecContext, ExecMode } from './cpu.ts';
 import type { DirectMap } from './direct-map.ts';
 import { ModelUsageError } from './errors.ts';
 import { FREE, type PhysicalMemory } from './frames.ts';
 import {
+  DIRECT_MAP_SIZE,
   directMapPfn,
   formatVa,
   offsetInPage,
+  PAGE_OFFSET,
   PAGE_SIZE,
   type Pfn,
   pageAlignDown,
   regionOf,
   type Va,
+  VMALLOC_SIZE,
+  VMALLOC_START,
   vpnOf,
 } from './layout.ts';
 import type { CostLedger } from './ledger.ts';
@@ -21,6 +26,10 @@ import { type TlbEntry, tlbKey } from './tlb.ts';
 import type { TlbShootdown } from './tlb-flush.ts';
 
 export type AccessOp = 'read' | 'write';
+
+const TLB_HIT = costRow('tlbHit');
+const PAGE_WALK = costRow('pageWalk');
+const CACHE_ACCESS = costRow('cacheAccess');
 
 export type AccessOutcome =
   | { ok: true; pfn: Pfn; tlbHit: boolean; stale: boolean; useAfterFree: boolean; data: Uint8Array | null }
@@ -104,86 +113,126 @@ export class Mmu {
    * still translates. No translation of a kernel address is an oops in any context; a user
    * address is faulted in from process context and fails in atomic or IRQ context.
    */
-  access(ctx: ExecContext, va: Va, len: number, op: AccessOp, data?: Uint8Array): AccessOutcome {
-    if (len <= 0 || offsetInPage(va) + len > PAGE_SIZE) {
+  access(
+    ctx: ExecContext,
+    va: Va,
+    len: number,
+    op: AccessOp,
+    data?: Uint8Array,
+    expectIdent?: string,
+  ): AccessOutcome {
+    const offset = offsetInPage(va);
+    if (len <= 0 || offset + len > PAGE_SIZE) {
       throw new ModelUsageError(`access of ${len} bytes at ${formatVa(va)} crosses a page`);
     }
     const { ledger, mem } = this.m;
     const cpu = ctx.cpu;
-    const region = regionOf(va);
     const vpn = vpnOf(va);
-    const global = region === 'direct-map' || region === 'vmalloc';
+    // The direct map and vmalloc space are global (asid 0); the region's name is only needed on a miss.
+    const global =
+      (va >= PAGE_OFFSET && va < PAGE_OFFSET + DIRECT_MAP_SIZE) ||
+      (va >= VMALLOC_START && va < VMALLOC_START + VMALLOC_SIZE);
     const mm = cpu.loadedMm;
-    let entry: TlbEntry | undefined;
-    let tlbHit = false;
-    for (let attempt = 0; attempt < 2 && !entry; attempt++) {
-      const asid = global ? 0 : (mm?.id ?? -1);
-      entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
-      if (entry) {
-        tlbHit = true;
-        ledger.charge('tlbHit');
-        break;
-      }
-      ledger.charge('pageWalk');
-      ledger.counters.tlbMisses++;
-      const pte = this.walk(cpu, va);
-      if (pte) {
-        entry = this.fill(cpu, global ? 0 : asid, vpn, pte, region);
-        break;
-      }
-      if (region !== 'user') {
-        return this.fail('oops', ctx, va, op, `unable to handle page fault for address ${formatVa(va)}`);
-      }
-      if (ctx.mode !== 'process') {
-        return this.fail(
-          'fault',
-          ctx,
-          va,
-          op,
-          `user address ${formatVa(va)} not present in ${ctx.mode} context`,
-        );
-      }
-      const vma = mm?.findVma(va);
-      if (!mm || !vma) return this.fail('fault', ctx, va, op, `no user mapping at ${formatVa(va)}`);
-      const r = vma.fault(pageAlignDown(va));
-      if ('error' in r) return this.fail('fault', ctx, va, op, r.reason);
-      this.m.mapUser(mm, pageAlignDown(va), r.pfn);
+    const asid = global ? 0 : (mm?.id ?? -1);
+    let entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
+    let tlbHit = entry !== undefined;
+    if (entry !== undefined) ledger.chargeRow(TLB_HIT);
+    else {
+      const walked = this.translateMiss(ctx, va, vpn, global, mm, op);
+      if (!walked.ok) return walked.outcome;
+      entry = walked.entry;
+      tlbHit = walked.hit;
     }
-    if (!entry) throw new ModelUsageError('unreachable: translation loop ended without an entry');
     const frame = mem.get(entry.pfn);
     // A direct-map entry is right in every life of the frame (page_address() never changes),
     // so only a free frame makes it a use-after-free; other entries also go stale on reuse.
-    const useAfterFree =
+    let useAfterFree =
       !frame ||
       frame.owner === FREE ||
       (!entry.viaDirectMap && entry.ident !== undefined && frame.ident !== entry.ident);
     if (useAfterFree && entry.scope >= 0) this.m.oracle.useAfterFreeAccess();
-    ledger.charge('cacheAccess');
+    // The caller's own idea of what the page holds (a gpc's pfn identity): another life is a use-after-free.
+    if (!useAfterFree && expectIdent !== undefined && frame!.ident !== expectIdent) {
+      this.m.oracle.useAfterFreeAccess();
+      useAfterFree = true;
+    }
+    ledger.chargeRow(CACHE_ACCESS);
     let out: Uint8Array | null = null;
     if (frame) {
       if (op === 'write') {
-        if (data) mem.write(frame, offsetInPage(va), data);
-        else mem.zero(frame, offsetInPage(va), len);
-      } else out = mem.read(frame, offsetInPage(va), len);
+        if (data) mem.write(frame, offset, data);
+        else mem.zero(frame, offset, len);
+      } else out = mem.read(frame, offset, len);
     }
     return { ok: true, pfn: entry.pfn, tlbHit, stale: entry.stale, useAfterFree, data: out };
+  }
+
+  /**
+   * A TLB miss: page walk and fill, or a user fault resolved and the walk tried once more; an
+   * oops or a failed user access otherwise.
+   */
+  private translateMiss(
+    ctx: ExecContext,
+    va: Va,
+    vpn: number,
+    global: boolean,
+    mm: Mm | null,
+    op: AccessOp,
+  ): { ok: true; entry: TlbEntry; hit: boolean } | { ok: false; outcome: AccessOutcome } {
+    const { ledger } = this.m;
+    const cpu = ctx.cpu;
+    const region = regionOf(va);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const asid = global ? 0 : (mm?.id ?? -1);
+      if (attempt > 0) {
+        const entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
+        if (entry) {
+          ledger.chargeRow(TLB_HIT);
+          return { ok: true, entry, hit: true };
+        }
+      }
+      ledger.chargeRow(PAGE_WALK);
+      ledger.counters.tlbMisses++;
+      const pte = this.walk(cpu, va);
+      if (pte) return { ok: true, entry: this.fill(cpu, global ? 0 : asid, vpn, pte, region), hit: false };
+      if (region !== 'user') {
+        return {
+          ok: false,
+          outcome: this.fail('oops', ctx, va, op, `unable to handle page fault for address ${formatVa(va)}`),
+        };
+      }
+      if (ctx.mode !== 'process') {
+        return {
+          ok: false,
+          outcome: this.fail(
+            'fault',
+            ctx,
+            va,
+            op,
+            `user address ${formatVa(va)} not present in ${ctx.mode} context`,
+          ),
+        };
+      }
+      const vma = mm?.findVma(va);
+      if (!mm || !vma) {
+        return { ok: false, outcome: this.fail('fault', ctx, va, op, `no user mapping at ${formatVa(va)}`) };
+      }
+      const r = vma.fault(pageAlignDown(va));
+      if ('error' in r) return { ok: false, outcome: this.fail('fault', ctx, va, op, r.reason) };
+      this.m.mapUser(mm, pageAlignDown(va), r.pfn);
+    }
+    throw new ModelUsageError('unreachable: translation loop ended without an entry');
   }
 
   // Models a TLB fill after a walk: the entry remembers the frame identity it translated to.
   private fill(cpu: Cpu, asid: number, vpn: number, pte: Pte, region: string): TlbEntry {
     const viaDirectMap = region === 'direct-map';
     const scope = region === 'user' ? -1 : asid;
-    const entry: TlbEntry = {
-      key: tlbKey(asid, vpn),
-      vpn,
-      asid,
-      pfn: pte.pfn,
-      gen: pte.gen,
-      ...(pte.ident !== undefined ? { ident: pte.ident } : {}),
-      viaDirectMap,
-      scope,
-      stale: false,
-    };
+    const key = tlbKey(asid, vpn);
+    const entry: TlbEntry =
+      pte.ident !== undefined
+        ? { key, vpn, asid, pfn: pte.pfn, gen: pte.gen, ident: pte.ident, viaDirectMap, scope, stale: false }
+        : { key, vpn, asid, pfn: pte.pfn, gen: pte.gen, viaDirectMap, scope, stale: false };
     const evicted = cpu.tlb.insert(entry);
     if (evicted) this.m.shootdown.entryGone(evicted);
     if (scope >= 0) this.m.oracle.addRef(pte.pfn, scope, pte.ident ?? '', viaDirectMap);

@@ -116,19 +116,29 @@ export class SafetyOracle implements FrameListener {
 
   /** A translation to pfn, made while the frame held `ident`, appeared. */
   addRef(pfn: Pfn, scope: number, ident: string, viaDirectMap: boolean): void {
-    this.sync();
-    const r = this.record(pfn);
-    if (viaDirectMap) r.dmapTlb++;
-    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), ident, 1);
-    this.reevaluate(pfn, r);
+    this.changeRef(pfn, scope, ident, viaDirectMap, 1);
   }
 
   dropRef(pfn: Pfn, scope: number, ident: string, viaDirectMap: boolean): void {
+    this.changeRef(pfn, scope, ident, viaDirectMap, -1);
+  }
+
+  /**
+   * Count a translation in or out. The frame's figures depend only on which (scope, identity)
+   * counts are positive (and on the frame and the direct map, which re-derive on their own
+   * changes): a count that stays positive, or stays at or below zero, changes nothing, so
+   * re-deriving is skipped (an mm-local page mapped again while stale TLB entries still
+   * count it, the ephmap per-access case).
+   */
+  private changeRef(pfn: Pfn, scope: number, ident: string, viaDirectMap: boolean, delta: 1 | -1): void {
     this.sync();
     const r = this.record(pfn);
-    if (viaDirectMap) r.dmapTlb--;
-    else bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), ident, -1);
-    this.reevaluate(pfn, r);
+    let before: number;
+    if (viaDirectMap) {
+      before = r.dmapTlb;
+      r.dmapTlb += delta;
+    } else before = bump(scope === GLOBAL_SCOPE ? r.global : mmMap(r, scope), ident, delta);
+    if (before > 0 !== before + delta > 0) this.reevaluate(pfn, r);
   }
 
   staleChanged(delta: number): void {
@@ -209,8 +219,11 @@ function mmMap(r: FrameReach, mm: number): Map<string, number> {
   return m;
 }
 
-function bump(m: Map<string, number>, key: string, delta: number): void {
-  const v = (m.get(key) ?? 0) + delta;
+/** Add delta to a count (a zero count is deleted); returns the count before. */
+function bump(m: Map<string, number>, key: string, delta: number): number {
+  const before = m.get(key) ?? 0;
+  const v = before + delta;
   if (v === 0) m.delete(key);
   else m.set(key, v);
+  return before;
 }

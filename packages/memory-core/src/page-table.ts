@@ -18,6 +18,8 @@ export interface Pte {
 export class PageTable {
   private readonly ptes = new Map<number, Pte>();
   private readonly tables = [new Set<number>(), new Set<number>(), new Set<number>()];
+  /** The PTE page the last set() found present: the next set in the same 2 MiB needs no walk down. */
+  private lastPtePage = -1;
 
   constructor(
     readonly name: string,
@@ -39,6 +41,14 @@ export class PageTable {
   /** Set a leaf PTE, allocating missing table pages. Returns the previous PTE if any. */
   // Models set_pte_at() with pte_alloc()/pmd_alloc() on the way down; differs: no locks, no huge leaves.
   set(vpn: number, pte: Pte): Pte | undefined {
+    // Table pages are only freed all at once (destroy), so a PTE page seen present stays present.
+    if (Math.floor(vpn / 512) !== this.lastPtePage) this.allocTables(vpn);
+    const prev = this.ptes.get(vpn);
+    this.ptes.set(vpn, pte);
+    return prev;
+  }
+
+  private allocTables(vpn: number): void {
     let idx = vpn;
     for (const level of this.tables) {
       idx = Math.floor(idx / 512);
@@ -48,9 +58,7 @@ export class PageTable {
         this.ledger.addPageTablePages(1);
       }
     }
-    const prev = this.ptes.get(vpn);
-    this.ptes.set(vpn, pte);
-    return prev;
+    this.lastPtePage = Math.floor(vpn / 512);
   }
 
   // Models ptep_get_and_clear(): the PTE goes, TLBs are left to the caller's flush.
@@ -70,6 +78,7 @@ export class PageTable {
     this.ptes.clear();
     const pages = this.tablePages;
     for (const level of this.tables) level.clear();
+    this.lastPtePage = -1;
     this.ledger.addPageTablePages(-pages);
     return left;
   }

@@ -5,6 +5,9 @@
  * every CPU, and a per-access cost does not grow with the machine. One CPU is kept as a plain
  * number; a Set is made only when a second CPU caches the same page.
  */
+/** No CPU holds the page (shared: an empty list has nothing for a caller to change). */
+const NO_HOLDERS: readonly number[] = Object.freeze([]);
+
 export class TlbDirectory {
   private readonly byAsid = new Map<number, Map<number, number | Set<number>>>();
 
@@ -36,9 +39,9 @@ export class TlbDirectory {
   }
 
   /** The CPUs caching (asid, vpn), as a fresh array (callers remove entries while they walk it). */
-  holders(asid: number, vpn: number): number[] {
+  holders(asid: number, vpn: number): readonly number[] {
     const h = this.byAsid.get(asid)?.get(vpn);
-    if (h === undefined) return [];
+    if (h === undefined) return NO_HOLDERS;
     return typeof h === 'number' ? [h] : [...h];
   }
 

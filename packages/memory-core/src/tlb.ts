@@ -42,7 +42,7 @@ export class Tlb {
   // Models a TLB fill after a page walk; differs: FIFO replacement instead of the hardware's policy.
   insert(entry: TlbEntry): TlbEntry | undefined {
     let evicted: TlbEntry | undefined;
-    if (!this.entries.has(entry.key) && this.entries.size >= this.capacity) {
+    if (this.entries.size >= this.capacity && !this.entries.has(entry.key)) {
       const first = this.entries.keys().next();
       if (!first.done) {
         evicted = this.entries.get(first.value);

@@ -11,6 +11,7 @@ import {
 import {
   type AccessOp,
   type AccessOutcome,
+  costRow,
   type ExecContext,
   Mutex,
   offsetInPage,
@@ -28,6 +29,8 @@ import {
 export const KVM_PFN_ERR_FAULT = -1;
 /** A NULL khva. */
 export const NULL_KHVA = 0;
+
+const GPC_CHECK = costRow('gpcCheck');
 
 export type GpcResult = 0 | Errno;
 
@@ -167,7 +170,7 @@ export class GfnToPfnCache {
   }
 
   checkVerdict(len: number, ctx?: ExecContext): CheckVerdict {
-    this.vm.machine.ledger.charge('gpcCheck');
+    this.vm.machine.ledger.chargeRow(GPC_CHECK);
     if (!this.active) return 'inactive';
     if (this.gpa !== INVALID_GPA && this.generation !== this.vm.memslots.generation) return 'generation';
     if (isErrorHva(this.uhva)) return 'bad-hva';
@@ -576,7 +579,16 @@ export class GfnToPfnCache {
       if (!r.ok) return { ok: false, kind: 'cannot', reason: r.reason };
       out = r.outcome;
     } else {
-      out = this.vm.machine.access(ctx, this.khva + offset, bytes, op, data);
+      // The machine checks the frame against the cache's pfn identity (see below) as it touches it.
+      const ident = this.pfnIdent;
+      return this.vm.machine.access(
+        ctx,
+        this.khva + offset,
+        bytes,
+        op,
+        data,
+        ident === null ? undefined : ident,
+      );
     }
     // The page behind the cached pfn was freed or handed to someone else since the cache took it:
     // whatever mapping reached it, this access is a use-after-free (the oracle counts it once).

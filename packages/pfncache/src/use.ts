@@ -35,7 +35,9 @@ export function* gpcUse(t: SimThread, gpc: GfnToPfnCache, req: UseRequest): Thre
   vm.srcuReaders++;
   let refreshes = 0;
   try {
-    yield* gpc.lock.readLock(t);
+    // An uncontended read_lock() takes no scheduling point: no generator for it (readLock's own
+    // first attempt is the same tryRead, which changes nothing when it fails).
+    if (!gpc.lock.tryRead(t)) yield* gpc.lock.readLock(t);
     let verdict = gpc.checkVerdict(req.len, t.ctx);
     while (verdict !== 'ok') {
       gpc.lock.readUnlock(t);
@@ -46,7 +48,7 @@ export function* gpcUse(t: SimThread, gpc: GfnToPfnCache, req: UseRequest): Thre
       const r = yield* gpc.refresh(t, req.len);
       refreshes++;
       if (r !== 0) return { result: r, access: null, refreshes, verdict };
-      yield* gpc.lock.readLock(t);
+      if (!gpc.lock.tryRead(t)) yield* gpc.lock.readLock(t);
       verdict = gpc.checkVerdict(req.len, t.ctx);
     }
     // Other CPUs keep running while this one holds the read lock.
