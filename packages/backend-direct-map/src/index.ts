@@ -37,7 +37,7 @@ class DirectMapBackend implements MappingBackend {
   private unmaps = 0;
   private deadAddresses = 0;
 
-  constructor(private readonly machine: Machine) {}
+  constructor(readonly machine: Machine) {}
 
   // Models gpc_map() before the seed's patch 2 (kmap = page_address on x86-64): differs: charges no cycles.
   map(_mc: MapContext, pfn: Pfn): MapResult {

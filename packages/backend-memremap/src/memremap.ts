@@ -97,7 +97,7 @@ export class MemremapBackend implements MappingBackend {
     readonly machine: Machine,
     readonly mode: MemremapMode,
     readonly traits: BackendTraits,
-    private readonly options: { readonly skipAbsent: boolean; readonly nonLazyIounmap: boolean },
+    readonly options: { readonly skipAbsent: boolean; readonly nonLazyIounmap: boolean },
   ) {
     this.name = mode === 'strict' ? 'memremap-strict' : 'memremap-relaxed';
     this.lazy = new LazyPurgeList({

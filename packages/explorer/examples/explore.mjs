@@ -20,7 +20,7 @@ for (const reduction of [false, true]) {
 }
 
 class NoRetry extends GfnToPfnCache {
-  retryNeeded() {
+  gpcInvalidateRetry() {
     return false;
   }
 }

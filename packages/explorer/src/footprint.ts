@@ -1,5 +1,16 @@
+import type { MappingBackend } from '@khva/backend-api';
 import type { GuestMemfd, Memslots, Vm, VmmMemory } from '@khva/kvm';
-import type { Cpu, Machine, Mm } from '@khva/memory-core';
+import type {
+  Cpu,
+  DirectMap,
+  Machine,
+  Mm,
+  Mutex,
+  PageTable,
+  PhysicalMemory,
+  RwLock,
+  VaRange,
+} from '@khva/memory-core';
 import { FREE } from '@khva/memory-core';
 import type { GfnToPfnCache } from '@khva/pfncache';
 import type { ScenarioWorld } from '@khva/pfncache/scenario';
@@ -101,6 +112,15 @@ type DataKeys<T> = {
  * type error, and test/footprint-coverage.test.ts fails when an instance has a field with no rule.
  */
 type RuleTable<T> = { readonly [K in DataKeys<T>]: FieldRule };
+
+/**
+ * A backend is any MappingBackend: its interface fields, plus the two a factory conventionally
+ * keeps public on the instance (the machine and the options it was created with).
+ */
+type BackendRules = Partial<RuleTable<MappingBackend>> & {
+  readonly machine?: FieldRule;
+  readonly options?: FieldRule;
+};
 
 const isObject = (v: unknown): boolean => (typeof v === 'object' && v !== null) || typeof v === 'function';
 
@@ -216,10 +236,44 @@ function methods(rec: Recorder, obj: object, rules: Readonly<Record<string, Touc
   }
 }
 
+/**
+ * Record a public get/set accessor pair of one instance (state the class keeps ES-private, so no
+ * field of it is visible): reading it reads `key`, assigning it writes `key`.
+ */
+function accessors<T extends object>(
+  rec: Recorder,
+  obj: T,
+  names: readonly DataKeys<T>[],
+  key: string,
+): void {
+  for (const name of names) {
+    let proto: object | null = Object.getPrototypeOf(obj);
+    let desc: PropertyDescriptor | undefined;
+    while (proto && !desc) {
+      desc = Object.getOwnPropertyDescriptor(proto, name);
+      proto = Object.getPrototypeOf(proto);
+    }
+    const get = desc?.get;
+    const set = desc?.set;
+    if (!get || !set) throw new TypeError(`${obj.constructor.name}.${name}: not a get/set accessor`);
+    Object.defineProperty(obj, name, {
+      configurable: true,
+      get() {
+        rec.touch(key, false);
+        return get.call(obj);
+      },
+      set(v: unknown) {
+        rec.touch(key, true);
+        rec.quiet(() => set.call(obj, v));
+      },
+    });
+  }
+}
+
 const R = (k: string) => [[k, false]] as const;
 const W = (k: string) => [[k, true]] as const;
 
-function pageTable(rec: Recorder, pt: object, key: string): void {
+function pageTable(rec: Recorder, pt: PageTable, key: string): void {
   methods(rec, pt, {
     get: () => R(key),
     size: () => R(key),
@@ -229,7 +283,13 @@ function pageTable(rec: Recorder, pt: object, key: string): void {
     clear: () => W(key),
     destroy: () => W(key),
   });
-  fields(rec, pt, key, { name: 'ref', ledger: 'ignore' });
+  // Getters are recorded by the method rules above.
+  fields(rec, pt, key, {
+    name: 'ref',
+    ledger: 'ignore',
+    size: 'ref',
+    tablePages: 'ref',
+  } satisfies RuleTable<PageTable>);
 }
 
 function cpu(rec: Recorder, c: Cpu): void {
@@ -237,10 +297,11 @@ function cpu(rec: Recorder, c: Cpu): void {
     id: 'ref',
     tlb: { mode: 'mutable', key: `cpu:${c.id}.tlb` },
     loadedMm: 'value',
-    isOnline: 'value',
+    // An accessor over ES-private state: recorded by accessors() below.
+    online: 'value',
     current: 'ignore',
-    machine: 'ref',
-  });
+  } satisfies RuleTable<Cpu>);
+  accessors(rec, c, ['online'], `cpu:${c.id}`);
 }
 
 function mm(rec: Recorder, m: Mm): void {
@@ -286,11 +347,10 @@ function machine(rec: Recorder, m: Machine): void {
   });
   fields(rec, mem, 'mem:alloc', {
     frames: { mode: 'mutable', key: 'frame:*' },
-    cpuOf: 'ignore',
-    listener: 'ignore',
     totalPages: 'ref',
     firstAllocatable: 'ref',
-  });
+    allocatedPages: 'ref',
+  } satisfies RuleTable<PhysicalMemory>);
   methods(rec, m.directMap, {
     isPresent: () => R('direct_map'),
     leafSize: () => R('direct_map'),
@@ -298,13 +358,24 @@ function machine(rec: Recorder, m: Machine): void {
     remove: () => W('direct_map'),
     restore: () => W('direct_map'),
   });
-  fields(rec, m.directMap, 'direct_map', { ledger: 'ignore', totalPages: 'ref', bootLeaf: 'ref' });
+  fields(rec, m.directMap, 'direct_map', {
+    ledger: 'ignore',
+    totalPages: 'ref',
+    bootLeaf: 'ref',
+    absentPages: 'ref',
+  } satisfies RuleTable<DirectMap>);
   methods(rec, m.vmalloc, {
     alloc: () => W('vmalloc'),
     free: () => W('vmalloc'),
     bytesInUse: () => R('vmalloc'),
   });
-  fields(rec, m.vmalloc, 'vmalloc', { ledger: 'ignore', name: 'ref', start: 'ref', size: 'ref' });
+  fields(rec, m.vmalloc, 'vmalloc', {
+    ledger: 'ignore',
+    name: 'ref',
+    start: 'ref',
+    size: 'ref',
+    bytesInUse: 'ref',
+  } satisfies RuleTable<VaRange>);
   pageTable(rec, m.kernelPt, 'kernel_pt');
   for (const c of m.cpus) cpu(rec, c);
   // Which CPUs hold a translation is a fact about every TLB: asking reads them all. Its updates
@@ -322,19 +393,18 @@ function machine(rec: Recorder, m: Machine): void {
     kernelPt: 'ref',
     vmalloc: 'ref',
     cpus: 'ref',
+    // Creating an mm (its id comes from ES-private state) always adds it here.
     mms: { mode: 'collection', key: 'machine.mms' },
-    nextMmId: { mode: 'value', key: 'machine.mms' },
     oopses: { mode: 'mutable', key: 'machine.records' },
     faults: { mode: 'mutable', key: 'machine.records' },
     singlePageFlushCeiling: 'ref',
-    // Subsystems holding the references above; the CPUs' online flags are read on the CPUs.
+    // Derived from the references above; the CPUs' online flags are read on the CPUs.
     tlbDirectory: 'ref',
-    offline: 'ref',
-    shootdown: 'ref',
-    mmu: 'ref',
+    onlineCount: 'ref',
+    onlineCpus: 'ref',
     // Set by the scheduler to the stepping thread's CPU before the step runs: thread-local.
     currentCpu: 'ignore',
-  });
+  } satisfies RuleTable<Machine>);
 }
 
 function vm(rec: Recorder, v: Vm, done: WeakSet<object>): void {
@@ -401,8 +471,12 @@ function gmemFiles(rec: Recorder, v: Vm, done: WeakSet<object>): void {
 
 function cache(rec: Recorder, g: GfnToPfnCache): void {
   const k = `gpc:${g.name}`;
-  fields(rec, g.lock, `${k}.lock`, { name: 'ref', readers: 'collection', writer: 'value' });
-  fields(rec, g.refreshLock, `${k}.refresh_lock`, { name: 'ref', owner: 'value' });
+  fields(rec, g.lock, `${k}.lock`, {
+    name: 'ref',
+    readers: 'collection',
+    writer: 'value',
+  } satisfies RuleTable<RwLock>);
+  fields(rec, g.refreshLock, `${k}.refresh_lock`, { name: 'ref', owner: 'value' } satisfies RuleTable<Mutex>);
   fields(rec, g, k, {
     vm: 'ref',
     backend: 'ref',
@@ -459,7 +533,12 @@ export class WorldInstrumentation {
     const w = world;
     machine(rec, w.kvm.machine);
     for (const v of w.vms.values()) vm(rec, v, this.done);
-    fields(rec, w.backend, 'backend', { machine: 'ref', options: 'ref', name: 'ref', traits: 'ref' });
+    fields(rec, w.backend, 'backend', {
+      machine: 'ref',
+      options: 'ref',
+      name: 'ref',
+      traits: 'ref',
+    } satisfies BackendRules);
     const lookup = w.cache.bind(w);
     const has = (name: unknown) => typeof name === 'string' && w.caches.has(name);
     (w as { cache: typeof w.cache }).cache = (name, step, create) => {

@@ -1,13 +1,14 @@
-// Every field of the model's shared objects has a footprint rule: a field added to Vm, VmmMemory,
-// GuestMemfd, Memslots, Mm or GfnToPfnCache without one is a type error in footprint.ts (RuleTable),
+// Every field of the model's shared objects has a footprint rule: a field added to Machine, Vm,
+// VmmMemory, GuestMemfd, Memslots, Mm, Cpu or GfnToPfnCache without one is a type error in footprint.ts (RuleTable),
 // and shows up here when an instance carries a field the rule table does not name (e.g. one set in a
-// constructor the type does not declare). memory-core's allocator, page tables, direct map and
+// constructor the type does not declare). Private state is ES-private (#) and reached through
+// public accessors, so no rule names a private field. memory-core's allocator, page tables, direct map and
 // vmalloc range are recorded through their wrapped methods; a backend's fields are all one `backend`.
 import { describe, expect, it } from 'vitest';
 import { ScheduleRun, threadOps } from '../src/index.ts';
 import { load, pfncacheScenario, registry } from './support/world.ts';
 
-const MODEL_CLASSES = ['Vm', 'VmmMemory', 'GuestMemfd', 'Memslots', 'Mm', 'Cpu', 'GfnToPfnCache'];
+const MODEL_CLASSES = ['Machine', 'Vm', 'VmmMemory', 'GuestMemfd', 'Memslots', 'Mm', 'Cpu', 'GfnToPfnCache'];
 
 describe('footprint rules cover the model', () => {
   it.each(['gmem-punch-hole-rfc-v3', 'r11-memslot-delete'])(

@@ -11,26 +11,30 @@ export class Cpu {
   loadedMm: Mm | null = null;
   /** Name of the thread currently running here, for records. */
   current = 'idle';
-  private isOnline = true;
+  // Private state is ES-private (#): only the public accessors below can read or change it, so a
+  // checker that records accesses (the explorer) sees every change through `online`.
+  #isOnline = true;
+  /** The machine's bookkeeping: its TLB index and its set of offline CPUs (absent: a lone CPU). */
+  readonly #machine: { readonly directory: TlbDirectory; readonly offline: Set<number> } | undefined;
 
   constructor(
     readonly id: number,
     tlbEntries: number,
-    /** The machine's bookkeeping: its TLB index and its set of offline CPUs (absent: a lone CPU). */
-    private readonly machine?: { readonly directory: TlbDirectory; readonly offline: Set<number> },
+    machine?: { readonly directory: TlbDirectory; readonly offline: Set<number> },
   ) {
+    this.#machine = machine;
     this.tlb = new Tlb(tlbEntries, machine ? { index: machine.directory, cpu: id } : undefined);
   }
 
   get online(): boolean {
-    return this.isOnline;
+    return this.#isOnline;
   }
 
   /** Take the CPU on- or offline (the machine keeps the offline ones in a set, not by scanning). */
   set online(value: boolean) {
-    this.isOnline = value;
-    if (value) this.machine?.offline.delete(this.id);
-    else this.machine?.offline.add(this.id);
+    this.#isOnline = value;
+    if (value) this.#machine?.offline.delete(this.id);
+    else this.#machine?.offline.add(this.id);
   }
 }
 

@@ -22,7 +22,7 @@ export class DirectMap {
 
   constructor(
     readonly totalPages: number,
-    private readonly ledger: CostLedger,
+    readonly ledger: CostLedger,
     readonly bootLeaf: '1G' | '2M' = '1G',
   ) {}
 

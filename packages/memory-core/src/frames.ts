@@ -48,7 +48,7 @@ export class PhysicalMemory {
   /** Which CPU allocates or frees (set by the machine to the CPU running the current thread). */
   cpuOf: () => number = () => 0;
   private nextFresh: Pfn;
-  private listener: FrameListener | null = null;
+  #listener: FrameListener | null = null;
 
   constructor(
     readonly totalPages: number,
@@ -60,7 +60,7 @@ export class PhysicalMemory {
   }
 
   setListener(listener: FrameListener): void {
-    this.listener = listener;
+    this.#listener = listener;
   }
 
   get(pfn: Pfn): Frame | undefined {
@@ -118,7 +118,7 @@ export class PhysicalMemory {
     frame.anon = false;
     frame.refcount = 1;
     frame.ident = ident ?? `o${owner}:g${frame.gen}`;
-    this.listener?.frameOwnerChanged(frame, prev);
+    this.#listener?.frameOwnerChanged(frame, prev);
     return frame;
   }
 
@@ -152,7 +152,7 @@ export class PhysicalMemory {
       this.pcp.set(cpu, list);
     }
     list.push(f.pfn);
-    this.listener?.frameOwnerChanged(f, prev);
+    this.#listener?.frameOwnerChanged(f, prev);
   }
 
   private mustBeLive(pfn: Pfn): Frame {

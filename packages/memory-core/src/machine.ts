@@ -72,11 +72,13 @@ export class Machine {
   readonly singlePageFlushCeiling: number;
   /** Which CPUs cache which translation (the reverse of every TLB; derived state, read by checks). */
   readonly tlbDirectory = new TlbDirectory();
+  // ES-private (#) state below is reached only through this class's methods, which is where a
+  // checker recording accesses (the explorer) sees it: nothing outside names these fields.
   /** CPUs taken offline (kept by the CPUs themselves, so nothing scans for them). */
-  private readonly offline = new Set<number>();
-  private readonly shootdown: TlbShootdown;
-  private readonly mmu: Mmu;
-  private nextMmId = 1;
+  readonly #offline = new Set<number>();
+  readonly #shootdown: TlbShootdown;
+  readonly #mmu: Mmu;
+  #nextMmId = 1;
   /** The CPU whose thread is running now (the scheduler sets it): page allocation is per CPU. */
   currentCpu = 0;
 
@@ -109,24 +111,24 @@ export class Machine {
     this.oracle = new SafetyOracle(this.ledger, this.mem, () => this.directMap);
     this.mem.setListener(this.oracle);
     this.mem.cpuOf = () => this.currentCpu;
-    const shared = { directory: this.tlbDirectory, offline: this.offline };
+    const shared = { directory: this.tlbDirectory, offline: this.#offline };
     this.cpus = Array.from({ length: options.cpus }, (_, i) => new Cpu(i, tlbEntries, shared));
     this.singlePageFlushCeiling = options.singlePageFlushCeiling ?? 33;
-    this.shootdown = new TlbShootdown(
+    this.#shootdown = new TlbShootdown(
       this.cpus,
-      this.offline,
+      this.#offline,
       this.tlbDirectory,
       this.ledger,
       this.oracle,
       this.singlePageFlushCeiling,
     );
-    this.mmu = new Mmu({
+    this.#mmu = new Mmu({
       mem: this.mem,
       directMap: this.directMap,
       kernelPt: this.kernelPt,
       ledger: this.ledger,
       oracle: this.oracle,
-      shootdown: this.shootdown,
+      shootdown: this.#shootdown,
       mapUser: (mm, va, pfn) => this.mapUser(mm, va, pfn),
       record: (kind, rec) => (kind === 'oops' ? this.oopsLog : this.faultLog).add(rec),
     });
@@ -144,7 +146,7 @@ export class Machine {
 
   /** Online CPUs, counted without a scan. */
   get onlineCount(): number {
-    return this.cpus.length - this.offline.size;
+    return this.cpus.length - this.#offline.size;
   }
 
   get onlineCpus(): Cpu[] {
@@ -160,23 +162,23 @@ export class Machine {
   // ---- address spaces -------------------------------------------------------------------
 
   createMm(name: string): Mm {
-    const mm = new Mm(this.nextMmId++, name, this.ledger);
+    const mm = new Mm(this.#nextMmId++, name, this.ledger);
     this.mms.set(mm.id, mm);
     return mm;
   }
 
-  private readonly mmTeardown: Array<(mm: Mm) => void> = [];
+  readonly #mmTeardown: Array<(mm: Mm) => void> = [];
 
   /** Be told when an mm is torn down (state kept per mm, e.g. an mm-local VA allocator, dies with it). */
   onMmTeardown(hook: (mm: Mm) => void): void {
-    this.mmTeardown.push(hook);
+    this.#mmTeardown.push(hook);
   }
 
   /** Tear an mm down: its TLB entries, mm-local and user PTEs and page-table pages go. */
   destroyMm(mm: Mm): void {
     if (!mm.alive) return;
-    for (const hook of this.mmTeardown) hook(mm);
-    this.shootdown.dropMm(mm);
+    for (const hook of this.#mmTeardown) hook(mm);
+    this.#shootdown.dropMm(mm);
     for (const id of mm.cpumask) {
       const cpu = this.cpus[id];
       if (cpu?.loadedMm === mm) cpu.loadedMm = null;
@@ -277,7 +279,7 @@ export class Machine {
   }
 
   private markStale(asid: number, vpn: number, newPfn: Pfn | null): void {
-    this.shootdown.markStale(asid, vpn, newPfn);
+    this.#shootdown.markStale(asid, vpn, newPfn);
   }
 
   private expectRegion(va: Va, region: ReturnType<typeof regionOf>): void {
@@ -290,27 +292,27 @@ export class Machine {
 
   // Models a local invlpg (flush_tlb_one_kernel / flush_tlb_one_user on this CPU only).
   flushLocalPage(cpu: Cpu, va: Va): void {
-    this.shootdown.flushLocalPage(cpu, va);
+    this.#shootdown.flushLocalPage(cpu, va);
   }
 
   // Models flush_tlb_local() (non-global entries) or __flush_tlb_all() (everything) on one CPU.
   flushLocalAll(cpu: Cpu, includeGlobal: boolean): void {
-    this.shootdown.flushLocalAll(cpu, includeGlobal);
+    this.#shootdown.flushLocalAll(cpu, includeGlobal);
   }
 
   // Models flush_tlb_kernel_range(): every online CPU flushes, IPIs to all but the initiator.
   flushTlbKernelRange(initiator: Cpu, start: Va, end: Va): { fullFlush: boolean; ipis: number } {
-    return this.shootdown.flushKernelRange(initiator, start, end);
+    return this.#shootdown.flushKernelRange(initiator, start, end);
   }
 
   // Models flush_tlb_mm_range() for an mm's non-global entries: IPIs to the mm's cpumask only.
   flushTlbMm(initiator: Cpu | null, mm: Mm, start: Va, end: Va): { ipis: number } {
-    return this.shootdown.flushMm(initiator, mm, start, end);
+    return this.#shootdown.flushMm(initiator, mm, start, end);
   }
 
   // Models kvm_vcpu_kick() / smp_send_reschedule(): one IPI to a CPU, no TLB work.
   kickCpu(from: Cpu, target: Cpu): void {
-    this.shootdown.kickCpu(from, target);
+    this.#shootdown.kickCpu(from, target);
   }
 
   // ---- access (mmu.ts) and reachability (reachability.ts) ----------------------------------
@@ -322,7 +324,7 @@ export class Machine {
 
   /** Look a translation up the way the CPU would, without changing any state. */
   translate(cpu: Cpu, va: Va): Translation | null {
-    return this.mmu.translate(cpu, va);
+    return this.#mmu.translate(cpu, va);
   }
 
   /**
@@ -338,6 +340,6 @@ export class Machine {
     data?: Uint8Array,
     expectIdent?: string,
   ): AccessOutcome {
-    return this.mmu.access(ctx, va, len, op, data, expectIdent);
+    return this.#mmu.access(ctx, va, len, op, data, expectIdent);
   }
 }

@@ -23,7 +23,7 @@ export class PageTable {
 
   constructor(
     readonly name: string,
-    private readonly ledger: CostLedger,
+    readonly ledger: CostLedger,
   ) {}
 
   get(vpn: number): Pte | undefined {

@@ -19,7 +19,7 @@ export class VaRange {
     readonly name: string,
     readonly start: Va,
     readonly size: number,
-    private readonly ledger: CostLedger | null,
+    readonly ledger: CostLedger | null,
   ) {
     this.holes = [{ start, end: start + size }];
   }

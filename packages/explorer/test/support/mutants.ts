@@ -4,7 +4,7 @@ import { GfnToPfnCache, NULL_KHVA } from '@khva/pfncache';
 
 /** Mutant 1: the retry loop never re-checks the invalidation sequence or the active count. */
 export class NoRetryGpc extends GfnToPfnCache {
-  protected override retryNeeded(_mmuSeq: number): boolean {
+  protected override gpcInvalidateRetry(_mmuSeq: number): boolean {
     return false;
   }
 }
