@@ -2,7 +2,7 @@ import { BackendRegistry, checkBackendOptions, defineBackend, UnknownBackendErro
 import { Machine } from '@khva/memory-core';
 
 // A backend that hands out page_address(pfn), as the kernel without the series does.
-const linear = defineBackend({
+const linearBackend = defineBackend({
   name: 'linear',
   summary: 'khva = page_address(pfn)',
   traits: {
@@ -26,12 +26,12 @@ const linear = defineBackend({
   },
 });
 
-const registry = new BackendRegistry([linear]);
+const registry = new BackendRegistry([linearBackend]);
 const machine = new Machine({ cpus: 2 });
 const backend = registry.create('linear', machine);
 const ctx = { cpu: machine.cpus[0], mode: 'process', who: 'example' };
 const r = backend.map({ machine, vm: { name: 'vm0', mm: machine.createMm('vmm') }, ctx }, 4096);
-console.log(`specVersion ${linear.specVersion}; ${backend.name} maps pfn 4096 at 0x${r.khva.toString(16)}`);
+console.log(`specVersion ${linearBackend.specVersion}; ${backend.name} maps pfn 4096 at 0x${r.khva.toString(16)}`);
 try {
   registry.get('vmapp');
 } catch (e) {

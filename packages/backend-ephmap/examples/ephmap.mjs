@@ -1,6 +1,6 @@
 // ephmap/mermap: every access maps the page into this CPU's slice and unmaps it with no flush;
 // the slice is flushed locally when it wraps; IRQ context and other mms are turned away.
-import { ephmap, MERMAP_USABLE_PAGES } from '@khva/backend-ephmap';
+import { ephmapBackend, MERMAP_USABLE_PAGES } from '@khva/backend-ephmap';
 import { Kvm } from '@khva/kvm';
 import { runAlone } from '@khva/memory-core';
 import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
@@ -25,7 +25,7 @@ m.switchMm(m.cpu(0), vm.mm);
 m.switchMm(m.cpu(1), m.createMm('other'));
 const irq = kvm.scheduler.spawn({ name: 'xen-evtchn', kind: 'irq', cpu: 1, mm: null });
 
-const backend = ephmap.create(m);
+const backend = ephmapBackend.create(m);
 const gpc = new GfnToPfnCache(vm, backend, 'pvclock');
 runAlone(gpc.activate(vcpu, 0x1000, 8)); // refresh runs mermap_mm_prepare; no khva is cached
 console.log(`cached khva ${gpc.khva}, mm-local page-table pages ${vm.mm.localPt.tablePages}`);

@@ -18,7 +18,7 @@ export {
 export type EphmapOptions = Record<string, never>;
 
 /** `ephmap`: ephmap/mermap, no cached khva; every access maps and unmaps in the current CPU's slice. */
-export const ephmap: BackendFactory<EphmapOptions> = defineBackend<EphmapOptions>({
+export const ephmapBackend: BackendFactory<EphmapOptions> = defineBackend<EphmapOptions>({
   name: 'ephmap',
   summary:
     "ephmap/mermap: no cached khva; each access maps into this CPU's slice of the current mm and unmaps with no remote flush; task context in the VM's mm only",

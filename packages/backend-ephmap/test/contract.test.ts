@@ -1,9 +1,9 @@
 import { describeBackendContract } from '@khva/backend-testkit';
-import { ephmap } from '../src/index.ts';
+import { ephmapBackend } from '../src/index.ts';
 
-describeBackendContract({ factory: ephmap });
+describeBackendContract({ factory: ephmapBackend });
 describeBackendContract({
-  factory: ephmap,
+  factory: ephmapBackend,
   kernel: { reachGuard: false },
   label: 'reachGuard off, 2 CPUs',
   cpus: 2,

@@ -4,7 +4,7 @@ import { BackendRegistry, gpcUse, NULL_KHVA } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import {
   EphmapBackend,
-  ephmap,
+  ephmapBackend,
   MERMAP_BASE,
   MERMAP_SLICE_PAGES,
   MERMAP_USABLE_PAGES,
@@ -14,7 +14,7 @@ import {
 /** A world with an ephmap-backed cache activated on gmem page 1 (offset 0x10) by the vCPU. */
 function activated(kernel: { reachGuard?: boolean } = {}) {
   const w = createTestWorld({ cpus: 4, kernel });
-  const b = ephmap.create(w.kvm.machine) as EphmapBackend;
+  const b = ephmapBackend.create(w.kvm.machine) as EphmapBackend;
   const gpc = w.cache(b);
   expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1, 0x10), 8))).toBe(0);
   return { w, m: w.kvm.machine, b, gpc };
@@ -31,7 +31,7 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
   it('the gpc caches no khva; refresh prepares the mm once, allocating the slices page tables', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = ephmap.create(m) as EphmapBackend;
+    const b = ephmapBackend.create(m) as EphmapBackend;
     const gpc = w.cache(b);
     expect(w.vm.mm.localPt.tablePages).toBe(0);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
@@ -170,7 +170,7 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
   it('refuses an mm that was never prepared, and answers reachable() the same way', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = ephmap.create(m) as EphmapBackend;
+    const b = ephmapBackend.create(m) as EphmapBackend;
     const pfn = w.gmemPfn(2);
     const req = { pfn, offset: 0, bytes: 8, op: 'read' as const };
     expect(b.reachable(w.threads.vcpu.ctx, w.vm, NULL_KHVA)).toBe(false);
@@ -187,7 +187,7 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
 
   it('map/unmap are not for per-access backends: EINVAL and a no-op', () => {
     const w = createTestWorld({ cpus: 4 });
-    const b = ephmap.create(w.kvm.machine);
+    const b = ephmapBackend.create(w.kvm.machine);
     expect(b.map(w.mapContext(), w.gmemPfn(0))).toMatchObject({ ok: false, errno: 'EINVAL' });
     b.unmap(w.mapContext(), MERMAP_BASE, 0);
     expect(w.vm.mm.localPt.size).toBe(0);
@@ -205,8 +205,8 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
 
   it('registers as ephmap with per-access traits and rejects options', () => {
     const m = createTestWorld({ cpus: 4 }).kvm.machine;
-    expect(new BackendRegistry([ephmap]).create('ephmap', m)).toBeInstanceOf(EphmapBackend);
-    expect(ephmap.traits).toEqual({
+    expect(new BackendRegistry([ephmapBackend]).create('ephmap', m)).toBeInstanceOf(EphmapBackend);
+    expect(ephmapBackend.traits).toEqual({
       kind: 'per-access',
       usableFromIrq: false,
       usableFromForeignMm: false,
@@ -214,6 +214,6 @@ describe('ephmap (mermap): no cached khva, map per access in the current CPU sli
       needsReachGuard: true,
       lazyFlush: false,
     });
-    expect(() => ephmap.create(m, { slice: 1 } as never)).toThrow('ephmap: unknown option "slice"');
+    expect(() => ephmapBackend.create(m, { slice: 1 } as never)).toThrow('ephmap: unknown option "slice"');
   });
 });

@@ -1,14 +1,14 @@
 // memremap for a guest_memfd page removed from the direct map: strict, strict+skipAbsent, relaxed.
 
-import { memremapRelaxed, memremapStrict } from '@khva/backend-memremap';
+import { memremapRelaxedBackend, memremapStrictBackend } from '@khva/backend-memremap';
 import { Kvm } from '@khva/kvm';
 import { formatVa, runAlone } from '@khva/memory-core';
 import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
 
 for (const [factory, options] of [
-  [memremapStrict, {}],
-  [memremapStrict, { skipAbsent: true }],
-  [memremapRelaxed, {}],
+  [memremapStrictBackend, {}],
+  [memremapStrictBackend, { skipAbsent: true }],
+  [memremapRelaxedBackend, {}],
 ]) {
   const kvm = new Kvm({ machine: { cpus: 4 } });
   const vm = kvm.createVm('vm0');

@@ -37,7 +37,7 @@ const strictDefaults: MemremapStrictOptions = { skipAbsent: false };
 const relaxedDefaults: MemremapRelaxedOptions = { nonLazyIounmap: false };
 
 /** `memremap-strict`: today's memremap(MEMREMAP_WB); `skipAbsent` makes it refuse instead. */
-export const memremapStrict: BackendFactory<MemremapStrictOptions> = defineBackend<MemremapStrictOptions>({
+export const memremapStrictBackend: BackendFactory<MemremapStrictOptions> = defineBackend<MemremapStrictOptions>({
   name: 'memremap-strict',
   summary:
     "today's memremap(MEMREMAP_WB): the direct-map address of any RAM page (dead if the page left the direct map); skipAbsent: refused by ioremap (-EFAULT)",
@@ -50,7 +50,7 @@ export const memremapStrict: BackendFactory<MemremapStrictOptions> = defineBacke
 });
 
 /** `memremap-relaxed`: pages absent from the direct map are ioremapped into vmalloc space. */
-export const memremapRelaxed: BackendFactory<MemremapRelaxedOptions> = defineBackend<MemremapRelaxedOptions>({
+export const memremapRelaxedBackend: BackendFactory<MemremapRelaxedOptions> = defineBackend<MemremapRelaxedOptions>({
   name: 'memremap-relaxed',
   summary:
     'memremap relaxed for RAM absent from the direct map: ioremap path (resource walk, memtype, vmalloc VA + PTE), lazy iounmap like vunmap',
@@ -76,4 +76,4 @@ function booleanOptions<O extends object>(backend: string, defaults: O, options:
 }
 
 /** Both factories, for registering in one go. */
-export const memremapBackends = [memremapStrict, memremapRelaxed] as const;
+export const memremapBackends = [memremapStrictBackend, memremapRelaxedBackend] as const;

@@ -1,18 +1,18 @@
 import { describeBackendContract } from '@khva/backend-testkit';
-import { memremapRelaxed, memremapStrict } from '../src/index.ts';
+import { memremapRelaxedBackend, memremapStrictBackend } from '../src/index.ts';
 
 // Today's kernel: a no-direct-map page gets its dead direct-map alias.
-describeBackendContract({ factory: memremapStrict, noDirectMapPages: 'dead-address' });
+describeBackendContract({ factory: memremapStrictBackend, noDirectMapPages: 'dead-address' });
 // try_ram_remap() taught to decline absent pages: ioremap refuses the RAM page.
 describeBackendContract({
-  factory: memremapStrict,
+  factory: memremapStrictBackend,
   options: { skipAbsent: true },
   label: 'skipAbsent',
   noDirectMapPages: 'refused',
 });
-describeBackendContract({ factory: memremapRelaxed });
+describeBackendContract({ factory: memremapRelaxedBackend });
 describeBackendContract({
-  factory: memremapRelaxed,
+  factory: memremapRelaxedBackend,
   options: { nonLazyIounmap: true },
   label: 'nonLazyIounmap',
 });

@@ -1,7 +1,7 @@
 import { Machine } from '@khva/memory-core';
 import { BackendRegistry } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { MemremapBackend, memremapBackends, memremapRelaxed, memremapStrict } from '../src/index.ts';
+import { MemremapBackend, memremapBackends, memremapRelaxedBackend, memremapStrictBackend } from '../src/index.ts';
 
 describe('memremap factories', () => {
   it('register under the configuration names and create instances by name', () => {
@@ -16,13 +16,13 @@ describe('memremap factories', () => {
 
   it('reject unknown options and options of the wrong type, naming the known ones', () => {
     const m = new Machine({ cpus: 2 });
-    expect(() => memremapStrict.create(m, { skipabsent: true } as never)).toThrow(
+    expect(() => memremapStrictBackend.create(m, { skipabsent: true } as never)).toThrow(
       'memremap-strict: unknown option "skipabsent"; known options: skipAbsent',
     );
-    expect(() => memremapStrict.create(m, { skipAbsent: 'yes' } as never)).toThrow(
+    expect(() => memremapStrictBackend.create(m, { skipAbsent: 'yes' } as never)).toThrow(
       /skipAbsent must be a boolean/,
     );
-    expect(() => memremapRelaxed.create(m, { skipAbsent: true } as never)).toThrow(
+    expect(() => memremapRelaxedBackend.create(m, { skipAbsent: true } as never)).toThrow(
       /known options: nonLazyIounmap/,
     );
   });

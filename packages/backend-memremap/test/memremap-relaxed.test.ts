@@ -2,13 +2,13 @@ import { createTestWorld } from '@khva/backend-testkit';
 import { lazyMaxPages, PAGE_SIZE, regionOf, VMALLOC_START } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { memremapRelaxed } from '../src/index.ts';
+import { memremapRelaxedBackend } from '../src/index.ts';
 
 describe('memremap-relaxed (System RAM absent from the direct map goes through ioremap)', () => {
   it('keeps page_address for a page in the direct map: one region_intersects walk, nothing mapped', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m);
+    const b = memremapRelaxedBackend.create(m);
     const pfn = w.anonPfn(0);
     let r: ReturnType<typeof b.map> | undefined;
     const cost = w.charged(() => {
@@ -22,7 +22,7 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('ioremaps an absent page into vmalloc space with the extra work of that path', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m);
+    const b = memremapRelaxedBackend.create(m);
     const pfn = w.gmemPfn(1);
     let r: ReturnType<typeof b.map> | undefined;
     const cost = w.charged(() => {
@@ -54,7 +54,7 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('works through a gpc from a vCPU and from a hard IRQ in another mm', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const gpc = w.cache(memremapRelaxed.create(m));
+    const gpc = w.cache(memremapRelaxedBackend.create(m));
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(3, 0x10), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('vmalloc');
     const data = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
@@ -68,7 +68,7 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('iounmap frees memtype, clears the PTE without a flush and leaves the VA to the lazy purge', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m);
+    const b = memremapRelaxedBackend.create(m);
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(2), 8))).toBe(0);
     const khva = gpc.khva;
@@ -104,7 +104,7 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('purges at lazy_max_pages() and not before: 12,289 iounmaps of 2 pages on 4 CPUs', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m);
+    const b = memremapRelaxedBackend.create(m);
     const pfn = w.gmemPfn(3);
     const max = lazyMaxPages(4);
     expect(max).toBe(3 * 8192);
@@ -130,7 +130,7 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
     // A 2-CPU machine purges after 8,193 two-page areas, with one IPI.
     const w = createTestWorld({ cpus: 2 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m);
+    const b = memremapRelaxedBackend.create(m);
     const pfn = w.gmemPfn(0);
     const mc = w.mapContext();
     for (let i = 0; i < 8193; i++) {
@@ -143,7 +143,7 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('nonLazyIounmap purges on every iounmap, with a kernel-range flush to every CPU', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m, { nonLazyIounmap: true });
+    const b = memremapRelaxedBackend.create(m, { nonLazyIounmap: true });
     const pfn = w.gmemPfn(4);
     const mc = w.mapContext();
     const ipis = m.ledger.counters.ipis;
@@ -159,13 +159,13 @@ describe('memremap-relaxed (System RAM absent from the direct map goes through i
   it('iounmap of an address it did not map is reported, not acted on', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapRelaxed.create(m);
+    const b = memremapRelaxedBackend.create(m);
     b.unmap(w.mapContext(), VMALLOC_START + 64 * PAGE_SIZE, 0);
     expect(b.stats?.()).toMatchObject({ badIounmaps: 1, iounmaps: 0 });
   });
 
   it('has the traits of a global, lazily flushed mapping that never refuses RAM', () => {
-    expect(memremapRelaxed.traits).toEqual({
+    expect(memremapRelaxedBackend.traits).toEqual({
       kind: 'global',
       usableFromIrq: true,
       usableFromForeignMm: true,

@@ -2,13 +2,13 @@ import { createTestWorld } from '@khva/backend-testkit';
 import { regionOf } from '@khva/memory-core';
 import { gpcUse, NULL_KHVA } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { memremapStrict } from '../src/index.ts';
+import { memremapStrictBackend } from '../src/index.ts';
 
 describe('memremap-strict (today: try_ram_remap hands back the direct-map address)', () => {
   it('maps a normal page to its direct-map address for the price of one region_intersects walk', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapStrict.create(m);
+    const b = memremapStrictBackend.create(m);
     const pfn = w.anonPfn(0);
     let r: ReturnType<typeof b.map> | undefined;
     const cost = w.charged(() => {
@@ -28,7 +28,7 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   it('hands a no-direct-map gmem page its dead direct-map address, which oopses on first use', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapStrict.create(m);
+    const b = memremapStrictBackend.create(m);
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1, 8), 8))).toBe(0);
     expect(m.directMap.isPresent(gpc.pfn)).toBe(false);
@@ -47,7 +47,7 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   it('with skipAbsent, try_ram_remap declines, ioremap refuses the RAM page with its warning: -EFAULT', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapStrict.create(m, { skipAbsent: true });
+    const b = memremapStrictBackend.create(m, { skipAbsent: true });
     const gpc = w.cache(b);
     let res: unknown;
     const cost = w.charged(() => {
@@ -73,7 +73,7 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   it('with skipAbsent still hands a page in the direct map its direct-map address', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapStrict.create(m, { skipAbsent: true });
+    const b = memremapStrictBackend.create(m, { skipAbsent: true });
     const pfn = w.anonPfn(1);
     expect(b.map(w.mapContext(), pfn)).toEqual({ ok: true, khva: m.pageAddress(pfn) });
     const direct = b.map(w.mapContext(), w.gmemPfn(2));
@@ -87,7 +87,7 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   it('memunmap of a direct-map address is a no-op (through the gpc on deactivate)', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = memremapStrict.create(m);
+    const b = memremapStrictBackend.create(m);
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.anonGpa(0, 0x10), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('direct-map');
@@ -107,7 +107,7 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
   });
 
   it('has the traits of a global mapping that may refuse RAM', () => {
-    expect(memremapStrict.traits).toEqual({
+    expect(memremapStrictBackend.traits).toEqual({
       kind: 'global',
       usableFromIrq: true,
       usableFromForeignMm: true,
@@ -115,7 +115,7 @@ describe('memremap-strict (today: try_ram_remap hands back the direct-map addres
       needsReachGuard: false,
       lazyFlush: false,
     });
-    expect(memremapStrict.name).toBe('memremap-strict');
-    expect(memremapStrict.defaults).toEqual({ skipAbsent: false });
+    expect(memremapStrictBackend.name).toBe('memremap-strict');
+    expect(memremapStrictBackend.defaults).toEqual({ skipAbsent: false });
   });
 });

@@ -1,6 +1,6 @@
 // An mm-local khva: usable wherever the VM's mm is loaded; from an IRQ in another mm the reach
 // guard sends the caller to its slow path (guard off: the access oopses).
-import { mmLocal } from '@khva/backend-mm-local';
+import { mmLocalBackend } from '@khva/backend-mm-local';
 import { Kvm } from '@khva/kvm';
 import { formatVa, runAlone } from '@khva/memory-core';
 import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
@@ -28,7 +28,7 @@ for (const reachGuard of [true, false]) {
   m.switchMm(m.cpu(1), m.createMm('other')); // an unrelated process runs on cpu 1
   const irq = sched.spawn({ name: 'xen-evtchn', kind: 'irq', cpu: 1, mm: null });
 
-  const backend = mmLocal.create(m);
+  const backend = mmLocalBackend.create(m);
   const gpc = new GfnToPfnCache(vm, backend, 'vcpu_info');
   runAlone(gpc.activate(vcpu, 0x2000, 8));
   const fromVcpu = runAlone(gpcUse(vcpu, gpc, { len: 8, op: 'write' }));

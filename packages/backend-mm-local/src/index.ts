@@ -15,7 +15,7 @@ export {
 export type MmLocalOptions = Record<string, never>;
 
 /** `mm-local`: a stable one-page mapping in the VM's mm-local kernel region. */
-export const mmLocal: BackendFactory<MmLocalOptions> = defineBackend<MmLocalOptions>({
+export const mmLocalBackend: BackendFactory<MmLocalOptions> = defineBackend<MmLocalOptions>({
   name: 'mm-local',
   summary:
     "stable one-page mapping in the VM's mm-local region: visible only where the VM's mm is loaded; lazy per-mm purge, IPIs only to the mm's CPUs",

@@ -1,10 +1,10 @@
 import { describeBackendContract } from '@khva/backend-testkit';
-import { mmLocal } from '../src/index.ts';
+import { mmLocalBackend } from '../src/index.ts';
 
-describeBackendContract({ factory: mmLocal });
+describeBackendContract({ factory: mmLocalBackend });
 // With the reach guard off the backend still answers reachable() truthfully; the contract is the same.
 describeBackendContract({
-  factory: mmLocal,
+  factory: mmLocalBackend,
   kernel: { reachGuard: false },
   label: 'reachGuard off',
   cpus: 2,

@@ -2,13 +2,13 @@ import { createTestWorld } from '@khva/backend-testkit';
 import { lazyMaxPages, MM_LOCAL_START, PAGE_SIZE, regionOf, runAlone } from '@khva/memory-core';
 import { BackendRegistry, gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocal } from '../src/index.ts';
+import { MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocalBackend } from '../src/index.ts';
 
 describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('keeps page_address for a page in the direct map and maps nothing', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = mmLocal.create(m);
+    const b = mmLocalBackend.create(m);
     const pfn = w.anonPfn(0);
     let r: ReturnType<typeof b.map> | undefined;
     const cost = w.charged(() => {
@@ -22,7 +22,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('maps an absent page in the lower half of the VM mm-local region: VA alloc + PTE set', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = mmLocal.create(m);
+    const b = mmLocalBackend.create(m);
     const pfn = w.gmemPfn(1);
     let r: ReturnType<typeof b.map> | undefined;
     const cost = w.charged(() => {
@@ -44,7 +44,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('works from a vCPU, a VMM thread and a kthread borrowing the VM mm; invisible from another mm', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = mmLocal.create(m);
+    const b = mmLocalBackend.create(m);
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(2, 0x10), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('mm-local');
@@ -79,7 +79,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('from a hard IRQ on a CPU running another process: guard on -> EWOULDBLOCK, no oops', () => {
     const w = createTestWorld({ cpus: 4, kernel: { reachGuard: true } });
     const m = w.kvm.machine;
-    const gpc = w.cache(mmLocal.create(m));
+    const gpc = w.cache(mmLocalBackend.create(m));
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
     expect(w.threads.irq.cpu.loadedMm).toBe(w.otherMm);
     const out = w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'write', atomic: true }));
@@ -91,7 +91,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('from a hard IRQ on a CPU running another process: guard off -> the access oopses', () => {
     const w = createTestWorld({ cpus: 4, kernel: { reachGuard: false } });
     const m = w.kvm.machine;
-    const gpc = w.cache(mmLocal.create(m));
+    const gpc = w.cache(mmLocalBackend.create(m));
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
     const out = w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'write', atomic: true }));
     expect(out.result).toBe(0);
@@ -104,7 +104,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('unmap clears the PTE with no flush and leaves the VA and the stale entries to the per-mm purge', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = mmLocal.create(m) as MmLocalBackend;
+    const b = mmLocalBackend.create(m) as MmLocalBackend;
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
     const khva = gpc.khva;
@@ -123,7 +123,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('the purge flushes with flush_tlb_mm_range: IPIs only to the CPUs that have the VM mm loaded', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = mmLocal.create(m);
+    const b = mmLocalBackend.create(m);
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(1), 8))).toBe(0);
     for (const t of [w.threads.vcpu, w.threads.vmm]) w.run(t, gpcUse(t, gpc, { len: 8, op: 'read' }));
@@ -143,7 +143,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   it('batches unmaps per mm like vmap: purges past lazy_max_pages() and not before', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = mmLocal.create(m) as MmLocalBackend;
+    const b = mmLocalBackend.create(m) as MmLocalBackend;
     const pfn = w.gmemPfn(5);
     const mc = w.mapContext();
     const max = lazyMaxPages(4);
@@ -166,7 +166,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
 
   it('works through the gpc for VMM memory in the direct map without touching the mm-local region', () => {
     const w = createTestWorld({ cpus: 4 });
-    const gpc = w.cache(mmLocal.create(w.kvm.machine));
+    const gpc = w.cache(mmLocalBackend.create(w.kvm.machine));
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.anonGpa(0), 8))).toBe(0);
     expect(regionOf(gpc.khva)).toBe('direct-map');
     expect(w.run('irq', gpcUse(w.threads.irq, gpc, { len: 8, op: 'read', atomic: true })).result).toBe(0);
@@ -174,10 +174,10 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
   });
 
   it('registers as mm-local with mm-local traits and rejects options', () => {
-    const registry = new BackendRegistry([mmLocal]);
+    const registry = new BackendRegistry([mmLocalBackend]);
     const m = createTestWorld({ cpus: 4 }).kvm.machine;
     expect(registry.create('mm-local', m)).toBeInstanceOf(MmLocalBackend);
-    expect(mmLocal.traits).toEqual({
+    expect(mmLocalBackend.traits).toEqual({
       kind: 'mm-local',
       usableFromIrq: false,
       usableFromForeignMm: false,
@@ -185,6 +185,6 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
       needsReachGuard: true,
       lazyFlush: true,
     });
-    expect(() => mmLocal.create(m, { lazy: false } as never)).toThrow('mm-local: unknown option "lazy"');
+    expect(() => mmLocalBackend.create(m, { lazy: false } as never)).toThrow('mm-local: unknown option "lazy"');
   });
 });

@@ -1,6 +1,6 @@
 // restore: the page's direct-map PTE is back while a cache holds it, and goes again (with a
 // flush of every CPU) when the last holder lets go.
-import { restore } from '@khva/backend-restore';
+import { restoreBackend } from '@khva/backend-restore';
 import { Kvm } from '@khva/kvm';
 import { formatVa, runAlone } from '@khva/memory-core';
 import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
@@ -24,7 +24,7 @@ runAlone(
 m.switchMm(m.cpu(1), m.createMm('other'));
 const irq = kvm.scheduler.spawn({ name: 'xen-evtchn', kind: 'irq', cpu: 1, mm: null });
 
-const backend = restore.create(m);
+const backend = restoreBackend.create(m);
 const gpc = new GfnToPfnCache(vm, backend, 'shared_info');
 runAlone(gpc.activate(vcpu, 0x1000, 8));
 const pfn = gpc.pfn;

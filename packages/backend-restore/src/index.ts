@@ -8,7 +8,7 @@ export { RestoreBackend, type RestoreStats, restoreTraits } from './restore.ts';
 export type RestoreOptions = Record<string, never>;
 
 /** `restore`: the direct-map PTE comes back while a cache holds the page. */
-export const restore: BackendFactory<RestoreOptions> = defineBackend<RestoreOptions>({
+export const restoreBackend: BackendFactory<RestoreOptions> = defineBackend<RestoreOptions>({
   name: 'restore',
   summary:
     'restore the direct-map PTE while a cache holds the page (refcounted); remove it again with a flush to every CPU when the last holder lets go',

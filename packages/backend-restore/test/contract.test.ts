@@ -1,4 +1,4 @@
 import { describeBackendContract } from '@khva/backend-testkit';
-import { restore } from '../src/index.ts';
+import { restoreBackend } from '../src/index.ts';
 
-describeBackendContract({ factory: restore });
+describeBackendContract({ factory: restoreBackend });

@@ -2,13 +2,13 @@ import { createTestWorld } from '@khva/backend-testkit';
 import { PAGE_SIZE, runAlone } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { type RestoreBackend, restore } from '../src/index.ts';
+import { type RestoreBackend, restoreBackend } from '../src/index.ts';
 
 describe('restore: the direct-map PTE comes back while a cache holds the page', () => {
   it('restores an absent page on map (no flush) and hands out page_address', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = restore.create(m) as RestoreBackend;
+    const b = restoreBackend.create(m) as RestoreBackend;
     const pfn = w.gmemPfn(1);
     expect(m.directMap.isPresent(pfn)).toBe(false);
     const ipis = m.ledger.counters.ipis;
@@ -29,7 +29,7 @@ describe('restore: the direct-map PTE comes back while a cache holds the page', 
   it('refcounts holders: the last one removes the PTE again with a kernel-range flush to every CPU', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = restore.create(m) as RestoreBackend;
+    const b = restoreBackend.create(m) as RestoreBackend;
     const a = w.cache(b, 'a');
     const c = w.cache(b, 'b');
     expect(w.run('vcpu', a.activate(w.threads.vcpu, w.gmemGpa(2), 8))).toBe(0);
@@ -53,7 +53,7 @@ describe('restore: the direct-map PTE comes back while a cache holds the page', 
   it('leaves a page in the direct map alone', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = restore.create(m);
+    const b = restoreBackend.create(m);
     const pfn = w.anonPfn(0);
     const cost = w.charged(() => {
       const r = b.map(w.mapContext(), pfn);
@@ -67,7 +67,7 @@ describe('restore: the direct-map PTE comes back while a cache holds the page', 
   it('does not take a page freed while held out of the direct map again', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
-    const b = restore.create(m);
+    const b = restoreBackend.create(m);
     const gpc = w.cache(b);
     expect(w.run('vcpu', gpc.activate(w.threads.vcpu, w.gmemGpa(3), 8))).toBe(0);
     const pfn = gpc.pfn;
@@ -84,7 +84,7 @@ describe('restore: the direct-map PTE comes back while a cache holds the page', 
   });
 
   it('has global traits and rejects options', () => {
-    expect(restore.traits).toEqual({
+    expect(restoreBackend.traits).toEqual({
       kind: 'global',
       usableFromIrq: true,
       usableFromForeignMm: true,
@@ -92,7 +92,7 @@ describe('restore: the direct-map PTE comes back while a cache holds the page', 
       needsReachGuard: false,
       lazyFlush: false,
     });
-    expect(() => restore.create(createTestWorld({ cpus: 4 }).kvm.machine, { x: 1 } as never)).toThrow(
+    expect(() => restoreBackend.create(createTestWorld({ cpus: 4 }).kvm.machine, { x: 1 } as never)).toThrow(
       'restore: unknown option "x"',
     );
   });

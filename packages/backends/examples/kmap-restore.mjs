@@ -3,7 +3,7 @@
 // interface only; `khva-bench` loads it by specifier (`backendModules` in a config).
 import { defineBackend } from '@khva/backend-api';
 
-export const kmapRestore = defineBackend({
+export const kmapRestoreBackend = defineBackend({
   name: 'kmap-restore',
   summary: 'restore the direct-map PTE while mapped, remove it again with a global flush on unmap',
   traits: {

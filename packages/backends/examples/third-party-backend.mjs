@@ -2,9 +2,9 @@
 // backend of ./kmap-restore.mjs registered next to the built-ins and run on a scenario file.
 import { createDefaultRegistry } from '@khva/backends';
 import { runScenarioFile } from '@khva/pfncache/scenario/file';
-import { kmapRestore } from './kmap-restore.mjs';
+import { kmapRestoreBackend } from './kmap-restore.mjs';
 
-const registry = createDefaultRegistry([kmapRestore]);
+const registry = createDefaultRegistry([kmapRestoreBackend]);
 console.log(`backends: ${registry.names().join(', ')}`);
 const file = new URL('../scenarios/kvmclock-and-xen-irq.yaml', import.meta.url).pathname;
 const run = runScenarioFile(file, { registry, backend: 'kmap-restore' });

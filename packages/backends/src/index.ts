@@ -1,20 +1,20 @@
 import { type BackendFactory, BackendRegistry, isBackendFactory } from '@khva/backend-api';
 import { directMapBackend } from '@khva/backend-direct-map';
-import { ephmap } from '@khva/backend-ephmap';
-import { memremapRelaxed, memremapStrict } from '@khva/backend-memremap';
-import { mmLocal } from '@khva/backend-mm-local';
-import { restore } from '@khva/backend-restore';
+import { ephmapBackend } from '@khva/backend-ephmap';
+import { memremapRelaxedBackend, memremapStrictBackend } from '@khva/backend-memremap';
+import { mmLocalBackend } from '@khva/backend-mm-local';
+import { restoreBackend } from '@khva/backend-restore';
 import { vmapBackend } from '@khva/backend-vmap';
 
 /** The built-in backends, in the order reports list them (the "before" baseline first). */
 export const builtinBackends: readonly BackendFactory<object>[] = [
   directMapBackend,
   vmapBackend,
-  memremapStrict,
-  memremapRelaxed,
-  mmLocal,
-  ephmap,
-  restore,
+  memremapStrictBackend,
+  memremapRelaxedBackend,
+  mmLocalBackend,
+  ephmapBackend,
+  restoreBackend,
 ];
 
 /** The names configuration uses for the built-in backends. */

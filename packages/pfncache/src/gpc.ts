@@ -132,7 +132,7 @@ export class GfnToPfnCache {
   readonly live: LiveMapping[] = [];
   /** Identity of the page's content when the cache took its pfn (the model's, not the kernel's). */
   pfnIdent: string | null = null;
-  /** A refresh is inside hva_to_pfn_retry's unlocked window. */
+  /** A refresh is inside gpc_to_pfn_retry's unlocked window. */
   inUnlockedWindow = false;
   /** The pfn a backend was last told about through release (kernel.releaseHook): told once. */
   released: Pfn = KVM_PFN_ERR_FAULT;
@@ -288,7 +288,7 @@ export class GfnToPfnCache {
     if (ret === 0) {
       this.uhva += pageOffset;
       if (!this.valid || hvaChange) {
-        ret = yield* this.hvaToPfnRetry(t, oldKhva);
+        ret = yield* this.gpcToPfnRetry(t, oldKhva);
       } else {
         // Same page, still valid: keep the mapping, only the offset may move.
         if (oldKhva !== NULL_KHVA) this.khva = oldKhva + pageOffset;
@@ -345,11 +345,11 @@ export class GfnToPfnCache {
     if (this.lock.writer === t || this.lock.readers.has(t)) this.violations.lockOrder++;
   }
 
-  // Models hva_to_pfn_retry() as the seed series renames it (gpc_to_pfn_retry): mark invalid,
+  // Models gpc_to_pfn_retry() of the seed series (mainline hva_to_pfn_retry()): mark invalid,
   // then loop { snapshot mmu_invalidate_seq; drop the lock; undo the previous attempt; translate;
   // map (reusing the mapping if the pfn did not change); retake the lock } while an invalidation
   // is active in the VM or the sequence moved. Returns with the write lock held.
-  private *hvaToPfnRetry(t: SimThread, oldKhva: Va): ThreadBody<GpcResult> {
+  private *gpcToPfnRetry(t: SimThread, oldKhva: Va): ThreadBody<GpcResult> {
     const vm = this.vm;
     let newPfn: Pfn = KVM_PFN_ERR_FAULT;
     let newKhva: Va = NULL_KHVA;
@@ -408,7 +408,7 @@ export class GfnToPfnCache {
         this.counters.warnings++;
         this.violations.validInUnlockedWindow++;
       }
-      if (!this.retryNeeded(mmuSeq)) break;
+      if (!this.gpcInvalidateRetry(mmuSeq)) break;
     }
     this.valid = true;
     this.pfn = newPfn;
@@ -435,9 +435,9 @@ export class GfnToPfnCache {
     this.heldRefs--;
   }
 
-  // Models mmu_notifier_retry_cache(): any invalidation active anywhere in the VM, or the
-  // sequence moved since the snapshot (the RFC v2/v3 rename calls it gpc_invalidate_retry).
-  protected retryNeeded(mmuSeq: number): boolean {
+  // Models gpc_invalidate_retry() of the series (mainline mmu_notifier_retry_cache()): any
+  // invalidation active anywhere in the VM, or the sequence moved since the snapshot.
+  protected gpcInvalidateRetry(mmuSeq: number): boolean {
     return this.vm.activeInvalidateCount > 0 || this.vm.mmuInvalidateSeq !== mmuSeq;
   }
 

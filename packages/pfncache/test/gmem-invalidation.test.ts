@@ -71,7 +71,7 @@ describe('punch-hole of the gmem page under an active cache', () => {
     expect(w.gpc.pfn).toBe(file.folios.get(1));
     expect(w.gpc.counters.retries).toBe(1);
     // The retry throws away the mapping of the first iteration and maps the page again
-    // (hva_to_pfn_retry only reuses the cache's own old mapping), then the old one goes.
+    // (gpc_to_pfn_retry only reuses the cache's own old mapping), then the old one goes.
     expect(w.gpc.counters).toMatchObject({ mapCalls: 3, unmapCalls: 2 });
     expect(w.gpc.live).toHaveLength(1);
     expect(checkInvariants([w.gpc])).toEqual([]);

@@ -1,5 +1,5 @@
 // The timeline as one self-contained HTML page: inline CSS and JS, no network. A column per thread,
-// a row per step; the unlocked window of hva_to_pfn_retry is a shaded band down its thread's column,
+// a row per step; the unlocked window of gpc_to_pfn_retry is a shaded band down its thread's column,
 // and the steps that break something are marked with what broke and what the rule means.
 import type { CacheState, Timeline, TimelineStep } from './timeline.ts';
 
@@ -128,7 +128,7 @@ export function renderTimelineHtml(t: Timeline): string {
 <body><h1>${esc(t.title)}</h1>
 ${t.description ? `<p class="desc">${esc(t.description)}</p>` : ''}
 <div class="meta"><span>backend <b>${esc(t.backend)}</b></span><span>kernel: ${esc(kernel)}</span><span>${t.cpus} CPUs</span>
-<span>shaded: a refresh inside hva_to_pfn_retry's unlocked window (gpc->lock dropped)</span></div>
+<span>shaded: a refresh inside gpc_to_pfn_retry's unlocked window (gpc->lock dropped)</span></div>
 ${banner}
 <div class="nav"><button id="prev">◀ prev</button><button id="next">next ▶</button><span id="pos">click a row or press j/k</span></div>
 <table><thead><tr><th>#</th>${head}<th>caches</th><th>mmu_invalidate</th><th>pages</th><th>stale TLB</th></tr></thead>

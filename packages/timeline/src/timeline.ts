@@ -20,7 +20,7 @@ export interface ThreadCell {
   readonly op?: string;
   /** Where it stopped (the yield label). */
   readonly at?: string;
-  /** Inside hva_to_pfn_retry's unlocked window of this cache's refresh. */
+  /** Inside gpc_to_pfn_retry's unlocked window of this cache's refresh. */
   readonly unlockedWindow?: string;
   /** Locks it holds, as `pv.lock (write)`, `pv.lock (read)`, `pv.refresh_lock`. */
   readonly holds: readonly string[];
@@ -39,7 +39,7 @@ export interface CacheState {
   readonly lockReaders: readonly string[];
   /** Who holds refresh_lock. */
   readonly refreshLock: string | null;
-  /** The thread inside hva_to_pfn_retry's unlocked window, if any. */
+  /** The thread inside gpc_to_pfn_retry's unlocked window, if any. */
   readonly unlockedWindow: string | null;
 }
 
