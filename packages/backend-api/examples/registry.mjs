@@ -31,7 +31,9 @@ const machine = new Machine({ cpus: 2 });
 const backend = registry.create('linear', machine);
 const ctx = { cpu: machine.cpus[0], mode: 'process', who: 'example' };
 const r = backend.map({ machine, vm: { name: 'vm0', mm: machine.createMm('vmm') }, ctx }, 4096);
-console.log(`specVersion ${linearBackend.specVersion}; ${backend.name} maps pfn 4096 at 0x${r.khva.toString(16)}`);
+console.log(
+  `specVersion ${linearBackend.specVersion}; ${backend.name} maps pfn 4096 at 0x${r.khva.toString(16)}`,
+);
 try {
   registry.get('vmapp');
 } catch (e) {

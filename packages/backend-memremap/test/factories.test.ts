@@ -1,7 +1,12 @@
 import { Machine } from '@khva/memory-core';
 import { BackendRegistry } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { MemremapBackend, memremapBackends, memremapRelaxedBackend, memremapStrictBackend } from '../src/index.ts';
+import {
+  MemremapBackend,
+  memremapBackends,
+  memremapRelaxedBackend,
+  memremapStrictBackend,
+} from '../src/index.ts';
 
 describe('memremap factories', () => {
   it('register under the configuration names and create instances by name', () => {

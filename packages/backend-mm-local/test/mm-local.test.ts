@@ -185,6 +185,8 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
       needsReachGuard: true,
       lazyFlush: true,
     });
-    expect(() => mmLocalBackend.create(m, { lazy: false } as never)).toThrow('mm-local: unknown option "lazy"');
+    expect(() => mmLocalBackend.create(m, { lazy: false } as never)).toThrow(
+      'mm-local: unknown option "lazy"',
+    );
   });
 });
