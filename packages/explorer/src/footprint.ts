@@ -395,8 +395,11 @@ function machine(rec: Recorder, m: Machine): void {
     cpus: 'ref',
     // Creating an mm (its id comes from ES-private state) always adds it here.
     mms: { mode: 'collection', key: 'machine.mms' },
-    oopses: { mode: 'mutable', key: 'machine.records' },
-    faults: { mode: 'mutable', key: 'machine.records' },
+    oopsLog: { mode: 'mutable', key: 'machine.records' },
+    faultLog: { mode: 'mutable', key: 'machine.records' },
+    // Getters over the two logs above.
+    oopses: 'ref',
+    faults: 'ref',
     singlePageFlushCeiling: 'ref',
     // Derived from the references above; the CPUs' online flags are read on the CPUs.
     tlbDirectory: 'ref',
