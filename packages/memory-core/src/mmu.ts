@@ -139,9 +139,9 @@ export class Mmu {
     if (entry !== undefined) ledger.chargeRow(TLB_HIT);
     else {
       const walked = this.translateMiss(ctx, va, vpn, global, mm, op);
-      if (!walked.ok) return walked.outcome;
-      entry = walked.entry;
-      tlbHit = walked.hit;
+      if ('ok' in walked) return walked;
+      entry = walked;
+      tlbHit = this.missEndedInHit;
     }
     const frame = mem.get(entry.pfn);
     // A direct-map entry is right in every life of the frame (page_address() never changes),
@@ -167,9 +167,12 @@ export class Mmu {
     return { ok: true, pfn: entry.pfn, tlbHit, stale: entry.stale, useAfterFree, data: out };
   }
 
+  /** The last translateMiss() found the entry in the TLB on its retry (after a user fault). */
+  private missEndedInHit = false;
+
   /**
    * A TLB miss: page walk and fill, or a user fault resolved and the walk tried once more; an
-   * oops or a failed user access otherwise.
+   * oops or a failed user access otherwise (returned as the access's outcome).
    */
   private translateMiss(
     ctx: ExecContext,
@@ -178,8 +181,9 @@ export class Mmu {
     global: boolean,
     mm: Mm | null,
     op: AccessOp,
-  ): { ok: true; entry: TlbEntry; hit: boolean } | { ok: false; outcome: AccessOutcome } {
+  ): TlbEntry | AccessOutcome {
     const { ledger } = this.m;
+    this.missEndedInHit = false;
     const cpu = ctx.cpu;
     const region = regionOf(va);
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -188,37 +192,30 @@ export class Mmu {
         const entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
         if (entry) {
           ledger.chargeRow(TLB_HIT);
-          return { ok: true, entry, hit: true };
+          this.missEndedInHit = true;
+          return entry;
         }
       }
       ledger.chargeRow(PAGE_WALK);
       ledger.counters.tlbMisses++;
       const pte = this.walk(cpu, va);
-      if (pte) return { ok: true, entry: this.fill(cpu, global ? 0 : asid, vpn, pte, region), hit: false };
+      if (pte) return this.fill(cpu, global ? 0 : asid, vpn, pte, region);
       if (region !== 'user') {
-        return {
-          ok: false,
-          outcome: this.fail('oops', ctx, va, op, `unable to handle page fault for address ${formatVa(va)}`),
-        };
+        return this.fail('oops', ctx, va, op, `unable to handle page fault for address ${formatVa(va)}`);
       }
       if (ctx.mode !== 'process') {
-        return {
-          ok: false,
-          outcome: this.fail(
-            'fault',
-            ctx,
-            va,
-            op,
-            `user address ${formatVa(va)} not present in ${ctx.mode} context`,
-          ),
-        };
+        return this.fail(
+          'fault',
+          ctx,
+          va,
+          op,
+          `user address ${formatVa(va)} not present in ${ctx.mode} context`,
+        );
       }
       const vma = mm?.findVma(va);
-      if (!mm || !vma) {
-        return { ok: false, outcome: this.fail('fault', ctx, va, op, `no user mapping at ${formatVa(va)}`) };
-      }
+      if (!mm || !vma) return this.fail('fault', ctx, va, op, `no user mapping at ${formatVa(va)}`);
       const r = vma.fault(pageAlignDown(va));
-      if ('error' in r) return { ok: false, outcome: this.fail('fault', ctx, va, op, r.reason) };
+      if ('error' in r) return this.fail('fault', ctx, va, op, r.reason);
       this.m.mapUser(mm, pageAlignDown(va), r.pfn);
     }
     throw new ModelUsageError('unreachable: translation loop ended without an entry');

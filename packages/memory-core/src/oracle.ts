@@ -10,9 +10,9 @@ interface FrameReach {
   /** Global direct-map TLB entries (legitimate for a free frame, so not use-after-free). */
   dmapTlb: number;
   /** Other global translations (vmalloc/ioremap PTEs and their TLB entries), by frame identity. */
-  global: Map<string, number>;
+  global: Map<string, RefCount>;
   /** mm-scoped translations (mm-local PTEs and TLB entries): mm id -> identity -> count. */
-  perMm: Map<number, Map<string, number>>;
+  perMm: Map<number, Map<string, RefCount>>;
   exposedTag: Sensitivity | null;
   foreign: boolean;
   uafSince: number;
@@ -40,6 +40,9 @@ export interface ExposureFigures {
  */
 export class SafetyOracle implements FrameListener {
   private readonly reach = new Map<Pfn, FrameReach>();
+  /** The record record() returned last (records are never deleted; one that were must clear this). */
+  private lastPfn: Pfn = -1;
+  private lastReach: FrameReach | null = null;
   private lastNs = 0;
   private exposed = { secret: 0, pv: 0 };
   private foreign = { secret: 0, pv: 0 };
@@ -106,11 +109,15 @@ export class SafetyOracle implements FrameListener {
   }
 
   private record(pfn: Pfn): FrameReach {
+    // The same frame again (a per-access mapping counts it several times per access): no lookup.
+    if (pfn === this.lastPfn && this.lastReach !== null) return this.lastReach;
     let r = this.reach.get(pfn);
     if (!r) {
       r = { dmapTlb: 0, global: new Map(), perMm: new Map(), exposedTag: null, foreign: false, uafSince: -1 };
       this.reach.set(pfn, r);
     }
+    this.lastPfn = pfn;
+    this.lastReach = r;
     return r;
   }
 
@@ -171,7 +178,7 @@ export class SafetyOracle implements FrameListener {
     const live = f && f.owner !== FREE ? f.ident : null;
     let anyGlobal = r.dmapTlb > 0 || this.directMap().isPresent(pfn);
     let oldGen = false;
-    for (const [g, n] of r.global) {
+    for (const [g, { n }] of r.global) {
       if (n <= 0) continue;
       anyGlobal = true;
       if (g !== live) oldGen = true;
@@ -179,7 +186,7 @@ export class SafetyOracle implements FrameListener {
     let anyMm = false;
     let foreignMm = false;
     for (const [mm, gens] of r.perMm) {
-      for (const [g, n] of gens) {
+      for (const [g, { n }] of gens) {
         if (n <= 0) continue;
         anyMm = true;
         if (f && mm !== f.ownerMm) foreignMm = true;
@@ -210,7 +217,7 @@ function isGuest(f: Frame): boolean {
   return f.owner > 0 && f.tag !== 'none';
 }
 
-function mmMap(r: FrameReach, mm: number): Map<string, number> {
+function mmMap(r: FrameReach, mm: number): Map<string, RefCount> {
   let m = r.perMm.get(mm);
   if (!m) {
     m = new Map();
@@ -219,11 +226,20 @@ function mmMap(r: FrameReach, mm: number): Map<string, number> {
   return m;
 }
 
+/** A translation count, changed in place (a count that moves between non-zero values needs no map write). */
+interface RefCount {
+  n: number;
+}
+
 /** Add delta to a count (a zero count is deleted); returns the count before. */
-function bump(m: Map<string, number>, key: string, delta: number): number {
-  const before = m.get(key) ?? 0;
-  const v = before + delta;
-  if (v === 0) m.delete(key);
-  else m.set(key, v);
+function bump(m: Map<string, RefCount>, key: string, delta: number): number {
+  const c = m.get(key);
+  if (c === undefined) {
+    m.set(key, { n: delta });
+    return 0;
+  }
+  const before = c.n;
+  c.n = before + delta;
+  if (c.n === 0) m.delete(key);
   return before;
 }

@@ -10,9 +10,22 @@ const NO_HOLDERS: readonly number[] = Object.freeze([]);
 
 export class TlbDirectory {
   private readonly byAsid = new Map<number, Map<number, number | Set<number>>>();
+  /** The address space add/remove touched last, and its pages (cleared when it is deleted). */
+  private lastAsid = -1;
+  private lastPages: Map<number, number | Set<number>> | undefined;
+
+  private pagesFor(asid: number): Map<number, number | Set<number>> | undefined {
+    if (asid === this.lastAsid && this.lastPages !== undefined) return this.lastPages;
+    const pages = this.byAsid.get(asid);
+    if (pages) {
+      this.lastAsid = asid;
+      this.lastPages = pages;
+    }
+    return pages;
+  }
 
   add(asid: number, vpn: number, cpu: number): void {
-    let pages = this.byAsid.get(asid);
+    let pages = this.pagesFor(asid);
     if (!pages) {
       pages = new Map();
       this.byAsid.set(asid, pages);
@@ -25,7 +38,7 @@ export class TlbDirectory {
   }
 
   remove(asid: number, vpn: number, cpu: number): void {
-    const pages = this.byAsid.get(asid);
+    const pages = this.pagesFor(asid);
     const h = pages?.get(vpn);
     if (!pages || h === undefined) return;
     if (typeof h === 'number') {
@@ -35,7 +48,13 @@ export class TlbDirectory {
       if (h.size === 1) pages.set(vpn, h.values().next().value as number);
       else if (h.size === 0) pages.delete(vpn);
     }
-    if (pages.size === 0) this.byAsid.delete(asid);
+    if (pages.size === 0) {
+      this.byAsid.delete(asid);
+      if (asid === this.lastAsid) {
+        this.lastAsid = -1;
+        this.lastPages = undefined;
+      }
+    }
   }
 
   /** The CPUs caching (asid, vpn), as a fresh array (callers remove entries while they walk it). */

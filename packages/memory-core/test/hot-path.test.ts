@@ -22,6 +22,7 @@ import {
   pageAlignDown,
   VMALLOC_START,
 } from '../src/index.ts';
+import { TlbDirectory } from '../src/tlb-directory.ts';
 import { bytes, guestFrame, machine, on } from './helpers.ts';
 
 const P = PAGE_SIZE;
@@ -230,5 +231,39 @@ describe('oracle: counting a translation in or out', () => {
     expect(m.oracle.exposedFrames()).toEqual(scanned(m, [f]));
     m.flushLocalAll(cpu, false);
     expect(m.oracle.figures()).toMatchObject({ exposedNow: 0, staleNow: 0 });
+  });
+});
+
+describe('TLB directory: the last address space remembered', () => {
+  it('answers like a plain map of holders through adds and removes across address spaces that empty and refill', () => {
+    const dir = new TlbDirectory();
+    const naive = new Map<string, Set<number>>();
+    const rng = new Prng(9);
+    let emptied = 0;
+    for (let i = 0; i < 800; i++) {
+      const asid = Math.floor(rng.next() * 3);
+      const vpn = Math.floor(rng.next() * 2);
+      const cpu = Math.floor(rng.next() * 2);
+      const k = `${asid}:${vpn}`;
+      if (rng.next() < 0.45) {
+        dir.add(asid, vpn, cpu);
+        naive.set(k, (naive.get(k) ?? new Set()).add(cpu));
+      } else {
+        const had = dir.pagesOf(asid);
+        dir.remove(asid, vpn, cpu);
+        naive.get(k)?.delete(cpu);
+        if (had > 0 && dir.pagesOf(asid) === 0) emptied++;
+      }
+      for (let a = 0; a < 3; a++) {
+        let pages = 0;
+        for (let v = 0; v < 2; v++) {
+          const want = [...(naive.get(`${a}:${v}`) ?? [])].sort();
+          expect([...dir.holders(a, v)].sort()).toEqual(want);
+          if (want.length > 0) pages++;
+        }
+        expect(dir.pagesOf(a)).toBe(pages);
+      }
+    }
+    expect(emptied).toBeGreaterThan(20);
   });
 });

@@ -568,13 +568,9 @@ export class GfnToPfnCache {
     if (this.perAccess) {
       const access = this.backend.access;
       if (!access) throw new TypeError(`backend ${this.backend.name} is per-access but has no access()`);
-      const req = {
-        pfn: this.pfn,
-        offset: offsetInPage(this.uhva) + offset,
-        bytes,
-        op,
-        ...(data ? { data } : {}),
-      };
+      const pfn = this.pfn;
+      const at = offsetInPage(this.uhva) + offset;
+      const req = data ? { pfn, offset: at, bytes, op, data } : { pfn, offset: at, bytes, op };
       const r = access.call(this.backend, ctx, this.vm, req);
       if (!r.ok) return { ok: false, kind: 'cannot', reason: r.reason };
       out = r.outcome;
