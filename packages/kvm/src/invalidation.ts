@@ -6,6 +6,11 @@ import type { Vm } from './vm.ts';
 export interface InvalidationSubscriber {
   /** Invalidate if covered; answers whether the cache is active with its uhva in the range. */
   invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<boolean>;
+  /**
+   * The same without a generator where nothing would wait: the answer, or the rest of the work
+   * as a body (a walk over every cache per invalidation then costs no generator per cache).
+   */
+  invalidateStartNow?(t: SimThread, start: Va, end: Va): boolean | ThreadBody<boolean>;
 }
 
 export interface InflightInvalidation {
@@ -76,7 +81,10 @@ function* walkCaches(
   if (!reachesGpc) return;
   for (const entry of entries) {
     for (const c of [...vm.gpcList]) {
-      if (yield* c.invalidateStart(t, entry.start, entry.end)) entry.coversCache = true;
+      const now = c.invalidateStartNow
+        ? c.invalidateStartNow(t, entry.start, entry.end)
+        : c.invalidateStart(t, entry.start, entry.end);
+      if (typeof now === 'boolean' ? now : yield* now) entry.coversCache = true;
     }
     entry.walked = true;
   }

@@ -137,7 +137,10 @@ export class GfnToPfnCache {
   /** The pfn a backend was last told about through release (kernel.releaseHook): told once. */
   released: Pfn = KVM_PFN_ERR_FAULT;
   /** What the VM's invalidation walk calls (this cache's entry on kvm->gpc_list). */
-  readonly hook = { invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e) };
+  readonly hook = {
+    invalidateStart: (t: SimThread, s: Va, e: Va) => this.invalidateStart(t, s, e),
+    invalidateStartNow: (t: SimThread, s: Va, e: Va) => this.invalidateStartNow(t, s, e),
+  };
 
   // Models kvm_gpc_init(): sentinels set, locks initialised; khva/memslot/generation start empty.
   constructor(
@@ -533,19 +536,50 @@ export class GfnToPfnCache {
   // answers whether the cache is active with its uhva in the range (read under the lock), which
   // kernel.hvaRangeTracking uses; with kernel.releaseHook the backend hears of the dropped pfn.
   *invalidateStart(t: SimThread, start: Va, end: Va): ThreadBody<boolean> {
-    const inRange = () => this.uhva >= start && this.uhva < end;
-    const hit = () => this.valid && this.pfn !== KVM_PFN_ERR_FAULT && inRange();
     yield* this.lock.readLock(t);
-    const covers = this.active && inRange();
-    const first = hit();
+    const covers = this.active && this.uhva >= start && this.uhva < end;
+    const first = this.invalidationHits(start, end);
     this.lock.readUnlock(t);
     if (!first) return covers;
+    return yield* this.invalidateLocked(t, start, end, covers);
+  }
+
+  /**
+   * invalidateStart without a generator when no lock is in the way (a walk over every cache of a
+   * VM per invalidation is the common case): the same lock operations and reads in the same
+   * order, so the answer, or the rest of the work as a body when a lock would make it wait.
+   */
+  invalidateStartNow(t: SimThread, start: Va, end: Va): boolean | ThreadBody<boolean> {
+    if (this.lock.writer !== null) return this.invalidateStart(t, start, end);
+    this.lock.tryRead(t);
+    const covers = this.active && this.uhva >= start && this.uhva < end;
+    const first = this.invalidationHits(start, end);
+    this.lock.readUnlock(t);
+    if (!first) return covers;
+    if (this.lock.writer !== null || this.lock.readers.size > 0)
+      return this.invalidateLocked(t, start, end, covers);
+    this.lock.tryWrite(t);
+    this.invalidateUnderWriteLock(t, start, end);
+    return covers;
+  }
+
+  private invalidationHits(start: Va, end: Va): boolean {
+    return this.valid && this.pfn !== KVM_PFN_ERR_FAULT && this.uhva >= start && this.uhva < end;
+  }
+
+  /** The second half of invalidateStart: re-test under the write lock and clear valid. */
+  private *invalidateLocked(t: SimThread, start: Va, end: Va, covers: boolean): ThreadBody<boolean> {
     yield* this.lock.writeLock(t);
-    const dropped = hit() ? this.pfn : KVM_PFN_ERR_FAULT;
+    this.invalidateUnderWriteLock(t, start, end);
+    return covers;
+  }
+
+  /** Holding the write lock: drop the pfn if the range still hits, unlock, tell the backend. */
+  private invalidateUnderWriteLock(t: SimThread, start: Va, end: Va): void {
+    const dropped = this.invalidationHits(start, end) ? this.pfn : KVM_PFN_ERR_FAULT;
     if (dropped !== KVM_PFN_ERR_FAULT) this.markInvalidated();
     this.lock.writeUnlock(t);
     this.releasePfn(t, dropped);
-    return covers;
   }
 
   /** The invalidation hook's effect on a cache it hits. */
