@@ -23,9 +23,6 @@ export class Mutex {
   }
 }
 
-/** Spinning locks each thread holds, across all locks (like preempt_count): atomic until the last goes. */
-const spinHeld = new WeakMap<SimThread, { depth: number; mode: SimThread['mode'] }>();
-
 /**
  * A reader-writer spinlock (rwlock_t). Holders spin rather than sleep, so the holder's mode
  * is raised to atomic while it holds the lock (the _irq variants also keep IRQs off).
@@ -78,18 +75,14 @@ export class RwLock {
     this.restore(t);
   }
 
+  // Spinning locks a thread holds, across all locks (like preempt_count), are counted on the
+  // thread itself: atomic until the last goes, then the mode it had before the first.
   private raise(t: SimThread): void {
-    const h = spinHeld.get(t);
-    if (h) h.depth++;
-    else spinHeld.set(t, { depth: 1, mode: t.mode });
+    if (t.spinDepth++ === 0) t.spinSavedMode = t.mode;
     if (t.mode === 'process') t.mode = 'atomic';
   }
 
   private restore(t: SimThread): void {
-    const h = spinHeld.get(t);
-    if (h && --h.depth === 0) {
-      t.mode = h.mode;
-      spinHeld.delete(t);
-    }
+    if (t.spinDepth > 0 && --t.spinDepth === 0) t.mode = t.spinSavedMode;
   }
 }

@@ -35,6 +35,9 @@ export class SimThread {
   cpu: Cpu;
   /** Current execution mode; a thread raises it to 'atomic' while it holds a spinning lock. */
   mode: ExecMode;
+  /** Spinning locks held (RwLock keeps it, like preempt_count) and the mode before the first. */
+  spinDepth = 0;
+  spinSavedMode: ExecMode = 'process';
   private body: ThreadBody | null = null;
   lastYield: YieldPoint | null = null;
   done = true;
