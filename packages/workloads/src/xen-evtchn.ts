@@ -51,17 +51,44 @@ export const xenEvtchn = defineWorkload({
     const runq: SimThread[][] = m.cpus.map(() => []);
     for (const g of guests) for (const t of g.vcpus) runq[t.cpu.id]!.push(t);
     for (const t of others) runq[t.cpu.id]!.push(t);
-    const switchAll = () => {
-      for (const q of runq) if (q.length > 0) h.enter(q[h.prng.int(q.length)]!);
+    // Every CPU switches, in CPU order, to one of its threads picked with the PRNG. A CPU with a
+    // single thread always picks it again: its draw only advances the PRNG (skipped in one step),
+    // and re-entering it changes something only where another thread (an IRQ, a kicked vCPU) ran
+    // since, so only those CPUs are entered: a switch costs the busy CPUs, not all of them.
+    const lone = runq.map((q) => (q.length === 1 ? q[0]! : undefined));
+    const busy: Array<{ readonly skip: number; readonly q: SimThread[] }> = [];
+    let skip = 0;
+    for (const q of runq) {
+      if (q.length === 1) skip++;
+      else if (q.length > 1) {
+        busy.push({ skip, q });
+        skip = 0;
+      }
+    }
+    const tail = skip;
+    const touched: number[] = [];
+    const touch = (cpu: number) => {
+      if (lone[cpu] !== undefined) touched.push(cpu);
     };
-    switchAll();
+    const switchAll = () => {
+      for (const b of busy) {
+        h.prng.skip(b.skip);
+        h.enter(b.q[h.prng.int(b.q.length)]!);
+      }
+      h.prng.skip(tail);
+      for (const cpu of touched) h.enter(lone[cpu]!);
+      touched.length = 0;
+    };
+    for (const q of runq) if (q.length > 0) h.enter(q[h.prng.int(q.length)]!);
     for (let e = 0; e < p.events; e++) {
       if (e % p.switchEvery === 0) switchAll();
       const vmIdx = h.prng.int(p.vms);
       const v = h.prng.int(p.vcpusPerVm);
       const irq = irqs[h.prng.int(h.cpus)]!;
+      touch(irq.cpu.id);
       const shared = h.use(irq, shinfo[vmIdx]!, SHINFO_LEN, true);
       const target = guests[vmIdx]!.vcpus[v]!;
+      touch(target.cpu.id);
       if (shared.result === 0) {
         // Pending bit set in shared_info; now the selector in the target's vcpu_info.
         const info = h.use(irq, vcpuInfo[vmIdx]![v]!, VCPU_INFO_LEN, true);
