@@ -13,6 +13,7 @@ if (!definition) {
 }
 const params = definition.params.parse(workloadParams(request.workload, request.events));
 const started = performance.now();
+const cpuStarted = process.cpuUsage();
 const result = definition.run(params, {
   seed: 7,
   machine: { cpus: request.cpus, tlbEntries: 1536, ghz: 2.7, memGiB: 64 },
@@ -22,10 +23,12 @@ const result = definition.run(params, {
   onProgress() {},
 });
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStarted);
 const out: ScaleRunResult = {
   ...request,
   ops: result.ops,
   seconds,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
 };
 console.log(JSON.stringify(out));

@@ -12,7 +12,10 @@ export interface ScaleRunRequest {
 export interface ScaleRunResult extends ScaleRunRequest {
   /** gpc accesses the run made. */
   readonly ops: number;
+  /** Wall-clock seconds of the run (setup included). */
   readonly seconds: number;
+  /** CPU seconds the run's process used (user + system): what one core spent, whatever else ran. */
+  readonly cpuSeconds: number;
   /** Peak resident set of the run's process (getrusage ru_maxrss). */
   readonly peakRssMiB: number;
 }

@@ -7,6 +7,7 @@
 //                      [--workloads a,b] [--backends x,y] [--json file]
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDefaultRegistry } from '@khva/backends';
@@ -56,14 +57,17 @@ const minCpus = Math.min(...cpuCounts);
 const header = [
   'workload',
   'backend',
-  ...cpuCounts.map((c) => `acc/s @${c}`),
+  ...cpuCounts.map((c) => `acc/cpu-s @${c}`),
   `cost ${maxCpus}/${minCpus}`,
-  `s @${maxCpus}`,
+  `cpu s @${maxCpus}`,
+  `wall s @${maxCpus}`,
   ...rssEvents.map((e) => `RSS MiB @${fmt(e)}`),
   'RSS ratio',
 ];
 console.log(
-  `scale: ${fmt(events)} gpc accesses per run, 16 VMs x 64 vCPUs, CPUs ${cpuCounts.join('/')}, node ${process.version}`,
+  `scale: ${fmt(events)} gpc accesses per run, 16 VMs x 64 vCPUs, CPUs ${cpuCounts.join('/')}, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
 );
 console.log(header.join(' | '));
 const all: ScaleRunResult[] = [];
@@ -76,13 +80,15 @@ for (const workload of workloads) {
         : run({ workload, backend, cpus: maxCpus, events: e }),
     );
     all.push(...byCpus, ...rss.filter((r) => !byCpus.includes(r)));
-    const perOp = (r: ScaleRunResult) => r.seconds / r.ops;
+    // CPU time, not wall time: the host is shared, and the target is what one core spends.
+    const perOp = (r: ScaleRunResult) => r.cpuSeconds / r.ops;
     const at = (c: number) => byCpus[cpuCounts.indexOf(c)]!;
     const row = [
       workload,
       backend,
-      ...byCpus.map((r) => fmt(r.ops / r.seconds)),
+      ...byCpus.map((r) => fmt(r.ops / r.cpuSeconds)),
       fmt(perOp(at(maxCpus)) / perOp(at(minCpus)), 2),
+      fmt(at(maxCpus).cpuSeconds, 1),
       fmt(at(maxCpus).seconds, 1),
       ...rss.map((r) => fmt(r.peakRssMiB)),
       fmt(rss[rss.length - 1]!.peakRssMiB / rss[0]!.peakRssMiB, 2),
@@ -90,4 +96,9 @@ for (const workload of workloads) {
     console.log(row.join(' | '));
   }
 }
+console.log(
+  `load average at the end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ schema: 1, runs: all }, null, 2)}\n`);
