@@ -16,6 +16,8 @@ export interface ScaleRunResult extends ScaleRunRequest {
   readonly seconds: number;
   /** CPU seconds the run's process used (user + system): what one core spent, whatever else ran. */
   readonly cpuSeconds: number;
+  /** The part of cpuSeconds before the workload's first event (building VMs, vCPUs, caches). */
+  readonly setupCpuSeconds: number;
   /** Peak resident set of the run's process (getrusage ru_maxrss). */
   readonly peakRssMiB: number;
 }
