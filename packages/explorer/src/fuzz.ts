@@ -39,10 +39,11 @@ export function fuzzScenario(
   ops: readonly ScenarioStep[],
   noDirectMap = true,
   kernel: Partial<Scenario['kernel']> = {},
+  freePageblocks?: number,
 ): Scenario {
   return {
     name: `fuzz (${backend})`,
-    machine: { cpus: 4 },
+    machine: freePageblocks === undefined ? { cpus: 4 } : { cpus: 4, freePageblocks },
     backend,
     kernel: { ...FUZZ_KERNEL, ...kernel },
     vms: [
@@ -185,6 +186,8 @@ export interface FuzzRunOptions {
   readonly kernel?: Partial<Scenario['kernel']>;
   /** Draw ops from fuzzOpOutsideMemslots (hva caches and munmaps outside every memslot too). */
   readonly outsideMemslots?: boolean;
+  /** Free 2 MiB pageblocks the machine starts with (default: all memory; 1 = a host under memory pressure). */
+  readonly freePageblocks?: number;
 }
 
 export interface FuzzRunResult {
@@ -196,7 +199,7 @@ export interface FuzzRunResult {
 /** Run one case on a fresh world, every check after every step; stops at the first violation. */
 export function runFuzzCase(c: FuzzCase, options: FuzzRunOptions, snapshots = true): FuzzRunResult {
   const noDirectMap = options.noDirectMap ?? !DIRECT_MAP_ONLY_BACKENDS.includes(options.backend);
-  const scenario = fuzzScenario(options.backend, c.ops, noDirectMap, options.kernel);
+  const scenario = fuzzScenario(options.backend, c.ops, noDirectMap, options.kernel, options.freePageblocks);
   const ops = threadOps(scenario);
   // Global position of each thread's k-th op in the case.
   const order = new Map<string, number[]>();
@@ -253,6 +256,8 @@ export interface FuzzOptions {
   readonly kernel?: Partial<Scenario['kernel']>;
   /** Draw ops from fuzzOpOutsideMemslots (hva caches and munmaps outside every memslot too). */
   readonly outsideMemslots?: boolean;
+  /** Free 2 MiB pageblocks the machine starts with (default: all memory). */
+  readonly freePageblocks?: number;
 }
 
 export interface FuzzReport {
@@ -289,14 +294,7 @@ export function fuzz(options: FuzzOptions): FuzzReport[] {
   const numRuns = options.numRuns ?? 100;
   return backends.map((backend) => {
     const t0 = performance.now();
-    const runOptions: FuzzRunOptions = {
-      registry: options.registry,
-      backend,
-      ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
-      ...(options.ignore ? { ignore: options.ignore } : {}),
-      ...(options.kernel ? { kernel: options.kernel } : {}),
-      ...(options.outsideMemslots ? { outsideMemslots: true } : {}),
-    };
+    const runOptions = fuzzRunOptions(options, backend);
     const details = fc.check(fuzzProperty(runOptions, options.maxOps), { seed, numRuns });
     const wallMs = performance.now() - t0;
     const found = details.counterexample?.[0];
@@ -322,5 +320,51 @@ export function fuzz(options: FuzzOptions): FuzzReport[] {
         ),
       },
     };
+  });
+}
+
+function fuzzRunOptions(options: FuzzOptions, backend: string): FuzzRunOptions {
+  return {
+    registry: options.registry,
+    backend,
+    ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
+    ...(options.ignore ? { ignore: options.ignore } : {}),
+    ...(options.kernel ? { kernel: options.kernel } : {}),
+    ...(options.outsideMemslots ? { outsideMemslots: true } : {}),
+    ...(options.freePageblocks === undefined ? {} : { freePageblocks: options.freePageblocks }),
+  };
+}
+
+export interface FuzzFrequency {
+  readonly backend: string;
+  readonly numRuns: number;
+  readonly seed: number;
+  /** Cases whose first broken check was this one, by check name (cases that broke nothing are not counted). */
+  readonly byViolation: Readonly<Record<string, number>>;
+  /** The 0-based index of the first case that broke each check. */
+  readonly firstCase: Readonly<Record<string, number>>;
+}
+
+/**
+ * How often random op sequences break each check: `numRuns` cases drawn with the seed (the same
+ * cases `fuzz` draws first), each run to its end or its first violation, none shrunk. A finding's
+ * frequency under the model's kernel-like allocator.
+ */
+export function fuzzFrequency(options: FuzzOptions): FuzzFrequency[] {
+  const backends = options.backends ?? options.registry.names();
+  const seed = options.seed ?? 1;
+  const numRuns = options.numRuns ?? 100;
+  return backends.map((backend) => {
+    const runOptions = fuzzRunOptions(options, backend);
+    const cases = fc.sample(fuzzCase(options.maxOps, options.outsideMemslots), { seed, numRuns });
+    const byViolation: Record<string, number> = {};
+    const firstCase: Record<string, number> = {};
+    cases.forEach((c, i) => {
+      const v = runFuzzCase(c, runOptions, false).violations[0];
+      if (!v) return;
+      byViolation[v.name] = (byViolation[v.name] ?? 0) + 1;
+      if (firstCase[v.name] === undefined) firstCase[v.name] = i;
+    });
+    return { backend, numRuns, seed, byViolation, firstCase };
   });
 }

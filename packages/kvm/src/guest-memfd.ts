@@ -1,6 +1,7 @@
 import {
   type ExecContext,
   type FaultResult,
+  MIGRATE_UNMOVABLE,
   PAGE_SIZE,
   type Pfn,
   type Sensitivity,
@@ -54,7 +55,14 @@ export class GuestMemfd {
     let pfn = this.folios.get(index);
     if (pfn !== undefined) return pfn;
     const m = this.machine;
-    const frame = m.mem.alloc(this.vm.id, this.vm.mm.id, this.tag, `vm${this.vm.id}:gmem${this.id}:${index}`);
+    // The file's gfp mask is GFP_HIGHUSER: guest_memfd folios come from unmovable pageblocks.
+    const frame = m.mem.alloc(
+      this.vm.id,
+      this.vm.mm.id,
+      this.tag,
+      `vm${this.vm.id}:gmem${this.id}:${index}`,
+      MIGRATE_UNMOVABLE,
+    );
     frame.noDirectMap = this.flags.noDirectMap;
     // A reused frame keeps its previous owner's bytes in memory-core: clear them (sparse zeroes).
     frame.bytes = null;

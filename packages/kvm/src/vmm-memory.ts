@@ -1,6 +1,7 @@
 import {
   type ExecContext,
   type FaultResult,
+  MIGRATE_MOVABLE,
   ModelUsageError,
   PAGE_SIZE,
   type Pfn,
@@ -50,7 +51,14 @@ export class VmmMemory {
       name: `anon@${start.toString(16)}`,
       gupAllowed: true,
       fault(va: Va) {
-        const f = vm.machine.mem.alloc(vm.id, vm.mm.id, tag, `vm${vm.id}:anon:${va.toString(16)}`);
+        // GFP_HIGHUSER_MOVABLE: anonymous memory comes from movable pageblocks.
+        const f = vm.machine.mem.alloc(
+          vm.id,
+          vm.mm.id,
+          tag,
+          `vm${vm.id}:anon:${va.toString(16)}`,
+          MIGRATE_MOVABLE,
+        );
         // do_anonymous_page hands out a zeroed page; a reused frame still holds old bytes.
         f.bytes = null;
         f.anon = true;
@@ -191,7 +199,14 @@ export class VmmMemory {
     yield* mmuNotifierInvalidateRangeStart(vm, t, va, va + PAGE_SIZE);
     yield { kind: 'preempt', label: 'mmu-notifier-started' };
     const oldFrame = m.mem.get(old.pfn)!;
-    const fresh = m.mem.alloc(oldFrame.owner, oldFrame.ownerMm, oldFrame.tag, oldFrame.ident);
+    // The migration target is movable too (alloc_migration_target keeps the gfp of the source).
+    const fresh = m.mem.alloc(
+      oldFrame.owner,
+      oldFrame.ownerMm,
+      oldFrame.tag,
+      oldFrame.ident,
+      MIGRATE_MOVABLE,
+    );
     // The new frame gets exactly the old contents (a reused frame's own bytes must not survive).
     fresh.bytes = oldFrame.bytes ? oldFrame.bytes.slice() : null;
     fresh.anon = oldFrame.anon;

@@ -1,4 +1,4 @@
-import { HOST } from '@khva/memory-core';
+import { HOST, MIGRATE_MOVABLE } from '@khva/memory-core';
 import { describe, expect, it } from 'vitest';
 import {
   addGmemSlot,
@@ -40,7 +40,8 @@ describe('GUP (hva_to_pfn)', () => {
   it('a faulted-in anonymous page is zeroed even if its frame held old data', () => {
     const s = setup();
     addSlot(s, anonSlot());
-    const host = s.m.mem.alloc(HOST, 0);
+    // A movable page (page cache, say): freed, it is handed to the next movable request.
+    const host = s.m.mem.alloc(HOST, 0, 'none', undefined, MIGRATE_MOVABLE);
     s.m.mem.write(host, 0, new Uint8Array([9, 9, 9, 9]));
     s.m.mem.putPage(host.pfn);
     const pfn = s.vm.hvaToPfn(on(s.m, 0), HVA_ANON);

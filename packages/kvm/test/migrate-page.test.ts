@@ -1,4 +1,4 @@
-import { FREE, HOST, runAlone } from '@khva/memory-core';
+import { FREE, HOST, MIGRATE_MOVABLE, runAlone } from '@khva/memory-core';
 import { describe, expect, it } from 'vitest';
 import {
   addGmemSlot,
@@ -53,7 +53,8 @@ describe('page migration (migrate_pages under the mmu notifier)', () => {
     addSlot(s, anonSlot());
     const old = s.vm.hvaToPfn(on(s.m, 0), HVA_ANON) as number;
     s.vm.releasePage(old);
-    const junk = s.m.mem.alloc(HOST, 0);
+    // A movable page (page cache, say): freed, it is handed to the next movable request.
+    const junk = s.m.mem.alloc(HOST, 0, 'none', undefined, MIGRATE_MOVABLE);
     s.m.mem.write(junk, 0, new Uint8Array([0xee, 0xee]));
     s.m.mem.putPage(junk.pfn);
     runAlone(s.vm.migratePage(s.vmm, HVA_ANON));

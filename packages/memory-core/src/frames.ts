@@ -1,5 +1,6 @@
 import { ExhaustedError, ModelUsageError } from './errors.ts';
 import { PAGE_SIZE, type Pfn } from './layout.ts';
+import { MIGRATE_UNMOVABLE, type MigrateType, PageAllocator } from './page-alloc.ts';
 
 /** Who owns a frame: FREE, HOST (kernel/VMM), or a VM id (> 0). */
 export type OwnerId = number;
@@ -36,27 +37,29 @@ export interface FrameListener {
 }
 
 /**
- * Sparse physical memory with an order-0 allocator. Freed frames go on a LIFO list and are
- * handed out first, like the per-CPU page lists: a freed page is reused soon, which is what
- * turns a stale mapping into a real use-after-free.
+ * Sparse physical memory with an order-0 page allocator by migratetype (page-alloc.ts): per-CPU
+ * lists per migratetype in front of buddy lists per migratetype, pageblocks changing migratetype
+ * only through the fallback. A freed page is handed out again first on its CPU, to a request of
+ * its pageblock's migratetype: that is what turns a stale mapping into a real use-after-free.
  */
 export class PhysicalMemory {
   readonly frames = new Map<Pfn, Frame>();
-  /** Frames freed back to the buddy allocator, and per-CPU lists of recently freed frames. */
-  private readonly freeList: Pfn[] = [];
-  private readonly pcp = new Map<number, Pfn[]>();
+  readonly allocator: PageAllocator;
   /** Which CPU allocates or frees (set by the machine to the CPU running the current thread). */
   cpuOf: () => number = () => 0;
-  private nextFresh: Pfn;
   #listener: FrameListener | null = null;
 
   constructor(
     readonly totalPages: number,
     /** The first pages belong to the kernel image and boot allocations. */
     readonly firstAllocatable: Pfn = 4096,
+    /** Pages free at start (default: all the rest); other users hold the memory above them. */
+    freePages?: number,
   ) {
     if (firstAllocatable >= totalPages) throw new ModelUsageError('machine memory too small');
-    this.nextFresh = firstAllocatable;
+    const end = Math.min(totalPages, firstAllocatable + (freePages ?? totalPages));
+    if (end <= firstAllocatable) throw new ModelUsageError('machine free memory must be at least one page');
+    this.allocator = new PageAllocator(firstAllocatable, end, totalPages - firstAllocatable);
   }
 
   setListener(listener: FrameListener): void {
@@ -72,28 +75,36 @@ export class PhysicalMemory {
     return Number.isInteger(pfn) && pfn >= 0 && pfn < this.totalPages;
   }
 
+  /** Pages the allocator may hand out (the free memory at start). */
+  get allocatablePages(): number {
+    return this.allocator.end - this.allocator.start;
+  }
+
   get allocatedPages(): number {
     let n = 0;
     for (const f of this.frames.values()) if (f.owner !== FREE) n++;
     return n;
   }
 
-  // Models alloc_page(): the local CPU's pcp list, then the buddy, then fresh memory; drains pcp lists before OOM.
-  /** alloc_page(): one order-0 frame, refcount 1. */
-  alloc(owner: OwnerId, ownerMm: number, tag: Sensitivity = 'none', ident?: string): Frame {
+  // Models alloc_page(gfp) for order 0: the local CPU's pcp list of the request's migratetype,
+  // the buddy behind it, the fallback; drains every CPU's lists before giving up (no reclaim).
+  /** alloc_page(): one order-0 frame, refcount 1; `mt` from the gfp flags (GFP_KERNEL: unmovable). */
+  alloc(
+    owner: OwnerId,
+    ownerMm: number,
+    tag: Sensitivity = 'none',
+    ident?: string,
+    mt: MigrateType = MIGRATE_UNMOVABLE,
+  ): Frame {
     if (owner === FREE) throw new ModelUsageError('cannot allocate a frame to FREE');
-    // The allocating CPU's list first (hot, LIFO), then frames freed elsewhere, then fresh ones.
-    let pfn = this.pcp.get(this.cpuOf())?.pop() ?? this.freeList.pop();
-    if (pfn === undefined && this.nextFresh >= this.totalPages) {
-      // Models drain_all_pages() before OOM: other CPUs' lists go back to the buddy allocator.
-      for (const list of this.pcp.values()) this.freeList.push(...list.splice(0));
-      pfn = this.freeList.pop();
+    const cpu = this.cpuOf();
+    let pfn = this.allocator.allocPage(cpu, mt);
+    if (pfn === null) {
+      this.allocator.drainAllPages();
+      pfn = this.allocator.allocPage(cpu, mt);
     }
-    if (pfn === undefined) {
-      if (this.nextFresh >= this.totalPages) {
-        throw new ExhaustedError('memory', `out of memory: all ${this.totalPages} frames in use`);
-      }
-      pfn = this.nextFresh++;
+    if (pfn === null) {
+      throw new ExhaustedError('memory', `out of memory: all ${this.allocatablePages} free frames in use`);
     }
     let frame = this.frames.get(pfn);
     if (!frame) {
@@ -145,13 +156,7 @@ export class PhysicalMemory {
     f.gen++;
     f.ident = 'free';
     // Contents stay until someone else writes: a stale reader sees the old owner's data.
-    const cpu = this.cpuOf();
-    let list = this.pcp.get(cpu);
-    if (!list) {
-      list = [];
-      this.pcp.set(cpu, list);
-    }
-    list.push(f.pfn);
+    this.allocator.freePage(this.cpuOf(), f.pfn);
     this.#listener?.frameOwnerChanged(f, prev);
   }
 

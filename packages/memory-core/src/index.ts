@@ -45,6 +45,18 @@ export {
 } from './machine-limits.ts';
 export { type FaultResult, Mm, type Vma } from './mm.ts';
 export { type ExposureFigures, GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
+export {
+  FALLBACKS,
+  MIGRATE_MOVABLE,
+  MIGRATE_RECLAIMABLE,
+  MIGRATE_UNMOVABLE,
+  MIGRATETYPE_NAMES,
+  type MigrateType,
+  PAGEBLOCK_PAGES,
+  PageAllocator,
+  type PageAllocStats,
+  zoneBatchsize,
+} from './page-alloc.ts';
 export { PageTable, type Pte } from './page-table.ts';
 export { Prng } from './prng.ts';
 export {

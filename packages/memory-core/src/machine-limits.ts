@@ -13,6 +13,8 @@ export const MACHINE_LIMITS = {
   cpus: { min: 1, max: 4096, integer: true },
   memGiB: { min: 1, max: 65536, integer: false },
   tlbEntries: { min: 1, max: 65536, integer: true },
+  /** Free 2 MiB pageblocks at start: a host under memory pressure (at most all of 64 TiB). */
+  freePageblocks: { min: 1, max: 33554432, integer: true },
   /** Below 0.1 GHz the ns figures stop meaning anything (1e-300 GHz gives exposures of 1e305 ns). */
   ghz: { min: 0.1, max: 10, integer: false },
 } as const satisfies Record<string, Range>;

@@ -21,6 +21,7 @@ import { MACHINE_DEFAULTS, MACHINE_LIMITS, rangeProblem } from './machine-limits
 import { Mm } from './mm.ts';
 import { type AccessOp, type AccessOutcome, type AccessRecord, Mmu, type Translation } from './mmu.ts';
 import { GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
+import { PAGEBLOCK_PAGES } from './page-alloc.ts';
 import { PageTable, type Pte } from './page-table.ts';
 import { type Reachability, reachabilityOf } from './reachability.ts';
 import { TlbDirectory } from './tlb-directory.ts';
@@ -37,6 +38,11 @@ export interface MachineOptions {
   tlbEntries?: number;
   /** RAM in GiB (default 64); frames exist only once used. */
   memGiB?: number;
+  /**
+   * Free 2 MiB pageblocks at start (default: all memory): the rest is held by other users (page
+   * cache), so the allocator falls back across migratetypes as a host under memory pressure does.
+   */
+  freePageblocks?: number;
   /** Leaf size the direct map is built with at boot (default 1G, as x86 with gbpages). */
   directMapLeaf?: '1G' | '2M';
   /** Clock of the modelled CPUs, converting cycles to simulated time (default: the table's). */
@@ -89,7 +95,10 @@ export class Machine {
       rangeProblem('machine.cpus', MACHINE_LIMITS.cpus, options.cpus) ??
       rangeProblem('machine.memGiB', MACHINE_LIMITS.memGiB, memGiB) ??
       rangeProblem('machine.tlbEntries', MACHINE_LIMITS.tlbEntries, tlbEntries) ??
-      (options.ghz === undefined ? null : rangeProblem('machine.ghz', MACHINE_LIMITS.ghz, options.ghz));
+      (options.ghz === undefined ? null : rangeProblem('machine.ghz', MACHINE_LIMITS.ghz, options.ghz)) ??
+      (options.freePageblocks === undefined
+        ? null
+        : rangeProblem('machine.freePageblocks', MACHINE_LIMITS.freePageblocks, options.freePageblocks));
     if (problem !== null) throw new ModelUsageError(problem);
     const recordLimit = options.accessRecordLimit ?? MACHINE_DEFAULTS.accessRecordLimit;
     if (!Number.isInteger(recordLimit) || recordLimit < 1) {
@@ -104,7 +113,11 @@ export class Machine {
     this.calibration = new Calibration(options.calibration ?? {}, table);
     this.ledger = new CostLedger(this.calibration);
     const totalPages = Math.floor((memGiB * 2 ** 30) / PAGE_SIZE);
-    this.mem = new PhysicalMemory(totalPages);
+    this.mem = new PhysicalMemory(
+      totalPages,
+      undefined,
+      options.freePageblocks === undefined ? undefined : options.freePageblocks * PAGEBLOCK_PAGES,
+    );
     this.directMap = new DirectMap(totalPages, this.ledger, options.directMapLeaf ?? '1G');
     this.kernelPt = new PageTable('kernel:vmalloc', this.ledger);
     this.vmalloc = new VaRange('vmalloc', VMALLOC_START, VMALLOC_SIZE, this.ledger);

@@ -19,7 +19,7 @@ describe('recordScenario', () => {
     const [, punch, , use] = timeline.steps;
     expect(punch?.breaks.map((b) => b.name)).toEqual(['valid-pfn-is-current']);
     expect(punch?.breaks[0]?.meaning).toContain('holds the pfn the memory maps now');
-    // The cached page was freed by the punch, then handed to the VMM's buffer: reused.
+    // The cached page was freed by the punch, then handed out as another folio on the VMM's CPU: reused.
     const cached = timeline.steps[0]?.caches[0]?.pfn;
     expect(punch?.pages.find((p) => p.pfn === cached)?.status).toBe('freed');
     expect(timeline.steps[2]?.pages.find((p) => p.pfn === cached)?.status).toBe('reused');

@@ -98,6 +98,7 @@ export class ScenarioWorld {
         cpus: s.machine.cpus,
         ...(s.machine.tlbEntries ? { tlbEntries: s.machine.tlbEntries } : {}),
         ...(s.machine.memGiB ? { memGiB: s.machine.memGiB } : {}),
+        ...(s.machine.freePageblocks ? { freePageblocks: s.machine.freePageblocks } : {}),
       },
       kernel: s.kernel,
       seed: s.seed ?? 1,

@@ -157,6 +157,11 @@ export const scenarioSchema = z
         cpus: int.min(1).max(64),
         tlbEntries: int.min(MACHINE_LIMITS.tlbEntries.min).max(MACHINE_LIMITS.tlbEntries.max).optional(),
         memGiB: z.number().min(MACHINE_LIMITS.memGiB.min).max(MACHINE_LIMITS.memGiB.max).optional(),
+        /** Free 2 MiB pageblocks at start (default all): a host under memory pressure. */
+        freePageblocks: int
+          .min(MACHINE_LIMITS.freePageblocks.min)
+          .max(MACHINE_LIMITS.freePageblocks.max)
+          .optional(),
       })
       .strict(),
     backend: z.string().min(1),
