@@ -53,6 +53,8 @@ export interface GpcCounters {
   refreshes: number;
   /** Extra iterations of the retry loop (an invalidation raced with the unlocked window). */
   retries: number;
+  /** Turns the retry loop spun (cond_resched, look up again) while an invalidation was active. */
+  retrySpins: number;
   /** Warnings the kernel would print (WARN_ON_ONCE). */
   warnings: number;
   /** Caller side (gpcUse): accesses attempted, and those sent to the slow path (-EWOULDBLOCK). */
@@ -68,6 +70,7 @@ export function zeroGpcCounters(): GpcCounters {
     mapFailures: 0,
     refreshes: 0,
     retries: 0,
+    retrySpins: 0,
     warnings: 0,
     uses: 0,
     wouldBlock: 0,
@@ -359,7 +362,7 @@ export class GfnToPfnCache {
     this.valid = false;
     let first = true;
     for (;;) {
-      const mmuSeq = vm.mmuInvalidateSeq;
+      let mmuSeq = vm.mmuInvalidateSeq;
       this.lock.writeUnlock(t);
       this.inUnlockedWindow = true;
       yield { kind: 'lock-drop', label: 'lock-drop' };
@@ -367,13 +370,10 @@ export class GfnToPfnCache {
         this.counters.retries++;
         if (newKhva !== oldKhva) this.gpcUnmap(t, newPfn, newKhva);
         this.releaseRef(newPfn);
-        // Spinning with cond_resched() while an invalidation is active: wait for it instead.
         if (vm.activeInvalidateCount > 0) {
-          yield {
-            kind: 'blocked',
-            label: 'invalidation-active',
-            until: () => vm.activeInvalidateCount === 0,
-          };
+          yield* this.spinWhileInvalidating(vm);
+          // The turn after the last spin snapshots the sequence the invalidation's end left.
+          mmuSeq = vm.mmuInvalidateSeq;
         } else {
           yield { kind: 'preempt', label: 'cond_resched' };
         }
@@ -421,6 +421,21 @@ export class GfnToPfnCache {
     // The reference translation took goes: from now on invalidation, not a pin, keeps it right.
     this.releaseRef(newPfn);
     return 0;
+  }
+
+  // Models the kernel loop's turns while mn_active_invalidate_count is raised: each turn drops
+  // the lock, releases the pfn, cond_resched()s, looks the page up again, retakes the lock and
+  // fails the check. The model parks the thread until the count drops (so schedules stay finite)
+  // and then charges the turns the kernel would have spun meanwhile: the cycles every other thread
+  // charged while it waited (the one global clock) over one turn's cost, at least one turn.
+  private *spinWhileInvalidating(vm: Vm): ThreadBody<void> {
+    const ledger = vm.machine.ledger;
+    const since = ledger.cycles;
+    yield { kind: 'blocked', label: 'invalidation-active', until: () => vm.activeInvalidateCount === 0 };
+    const turn = ledger.calibration.get('gpcRetrySpin');
+    const spins = turn > 0 ? Math.max(1, Math.ceil((ledger.cycles - since) / turn)) : 1;
+    this.counters.retrySpins += spins;
+    ledger.charge('gpcRetrySpin', spins);
   }
 
   // The series' test for keeping the old khva is new_pfn == gpc->pfn alone (finding 1). With

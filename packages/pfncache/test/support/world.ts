@@ -52,9 +52,10 @@ export interface World {
 /** A 4-CPU host, one VM with a gmem NO_DIRECT_MAP slot at gfn 0 and an anon slot at gfn 0x100. */
 export function world(
   kernel: Partial<KernelOptions> = {},
-  opts: { vmmMapped?: boolean; backend?: MappingBackend } = {},
+  opts: { vmmMapped?: boolean; backend?: MappingBackend; calibration?: Record<string, number> } = {},
 ): World {
-  const kvm = new Kvm({ machine: { cpus: 4 }, kernel });
+  const machine = opts.calibration ? { cpus: 4, calibration: opts.calibration } : { cpus: 4 };
+  const kvm = new Kvm({ machine, kernel });
   const vm = kvm.createVm('vm0');
   const kt = kvm.kthread();
   runAlone(
