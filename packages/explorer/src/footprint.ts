@@ -350,6 +350,9 @@ function machine(rec: Recorder, m: Machine): void {
     totalPages: 'ref',
     firstAllocatable: 'ref',
     allocatedPages: 'ref',
+    allocatablePages: 'ref',
+    // Its lists and pageblocks change only inside alloc and putPage (recorded as mem:alloc above).
+    allocator: 'ref',
   } satisfies RuleTable<PhysicalMemory>);
   methods(rec, m.directMap, {
     isPresent: () => R('direct_map'),
