@@ -31,6 +31,8 @@ export interface TaskFigures {
   readonly p99NsPerOp: number;
   /** nsPerOp / the baseline's nsPerOp. */
   readonly ratio: number;
+  /** p50NsPerOp / the baseline's p50NsPerOp: the ratio to read on a loaded host (preemptions skew means). */
+  readonly p50Ratio: number;
   /** tinybench's relative margin of error of the mean, in percent (this process only). */
   readonly rmePct: number;
   readonly samples: number;
@@ -124,7 +126,12 @@ export async function runSuite(
   const grain = timerGrainMs();
   const figures = bench.tasks.map((task) => perOp(name, task, grain));
   const base = figures[0]!;
-  const results = figures.map((f, i) => ({ ...f, baseline: i === 0, ratio: f.nsPerOp / base.nsPerOp }));
+  const results = figures.map((f, i) => ({
+    ...f,
+    baseline: i === 0,
+    ratio: f.nsPerOp / base.nsPerOp,
+    p50Ratio: f.p50NsPerOp / base.p50NsPerOp,
+  }));
   for (const r of results) {
     if (r.lowResolution) warnings.push(`${r.task}: median sample under 100x the timer grain`);
   }
@@ -160,7 +167,11 @@ function timerGrainMs(): number {
   return grain;
 }
 
-function perOp(suite: string, task: Task, grainMs: number): Omit<TaskFigures, 'ratio' | 'baseline'> {
+function perOp(
+  suite: string,
+  task: Task,
+  grainMs: number,
+): Omit<TaskFigures, 'ratio' | 'p50Ratio' | 'baseline'> {
   const r = task.result;
   if (r.state !== 'completed') throw new Error(`suite ${suite}: task ${task.name} ended ${r.state}`);
   const ms = 1e6 / BATCH; // ms per sample -> ns per operation
@@ -175,13 +186,15 @@ function perOp(suite: string, task: Task, grainMs: number): Omit<TaskFigures, 'r
   };
 }
 
-/** The suite as a plain-text table: task, ns/op, ratio to the baseline, rme, p99, samples. */
+/** The suite as a plain-text table: task, ns/op and p50 with their ratios to the baseline, rme, p99, samples. */
 export function formatReport(report: SuiteReport): string {
-  const head = ['task', 'ns/op', 'x baseline', 'rme', 'p99 ns/op', 'samples'];
+  const head = ['task', 'ns/op', 'x baseline', 'p50 ns/op', 'x base p50', 'rme', 'p99 ns/op', 'samples'];
   const rows = report.results.map((r) => [
     r.baseline ? `${r.task} (baseline)` : r.task,
     r.nsPerOp.toFixed(1),
     r.ratio.toFixed(2),
+    r.p50NsPerOp.toFixed(1),
+    r.p50Ratio.toFixed(2),
     `±${r.rmePct.toFixed(2)}%`,
     r.p99NsPerOp.toFixed(1),
     String(r.samples),
