@@ -10,7 +10,7 @@ const NO_HOLDERS: readonly number[] = Object.freeze([]);
 
 export class TlbDirectory {
   private readonly byAsid = new Map<number, Map<number, number | Set<number>>>();
-  /** The address space add/remove touched last, and its pages (cleared when it is deleted). */
+  /** The address space add/remove touched last, and its pages (cleared when it is forgotten). */
   private lastAsid = -1;
   private lastPages: Map<number, number | Set<number>> | undefined;
 
@@ -48,12 +48,17 @@ export class TlbDirectory {
       if (h.size === 1) pages.set(vpn, h.values().next().value as number);
       else if (h.size === 0) pages.delete(vpn);
     }
-    if (pages.size === 0) {
-      this.byAsid.delete(asid);
-      if (asid === this.lastAsid) {
-        this.lastAsid = -1;
-        this.lastPages = undefined;
-      }
+    // An address space whose last page went keeps its (empty) map until forgetAsid(): a page
+    // flushed and refilled over and over (invlpg then a walk) makes no map each time.
+  }
+
+  /** The address space is gone (mm teardown): drop its map once nothing is cached under it. */
+  forgetAsid(asid: number): void {
+    if ((this.byAsid.get(asid)?.size ?? 0) > 0) return;
+    this.byAsid.delete(asid);
+    if (asid === this.lastAsid) {
+      this.lastAsid = -1;
+      this.lastPages = undefined;
     }
   }
 

@@ -55,6 +55,7 @@ export class TlbShootdown {
       const e = this.cpus[cpu]?.tlb.remove(tlbKey(mm.id, vpn));
       if (e) this.entryGone(e);
     }
+    this.directory.forgetAsid(mm.id);
   }
 
   // Models a local invlpg (flush_tlb_one_kernel / flush_tlb_one_user on this CPU only).

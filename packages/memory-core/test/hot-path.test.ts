@@ -265,5 +265,13 @@ describe('TLB directory: the last address space remembered', () => {
       }
     }
     expect(emptied).toBeGreaterThan(20);
+    // A forgotten address space starts again from nothing; one still caching a page is kept.
+    dir.add(7, 1, 0);
+    dir.forgetAsid(7);
+    expect(dir.holders(7, 1)).toEqual([0]);
+    dir.remove(7, 1, 0);
+    dir.forgetAsid(7);
+    dir.add(7, 2, 1);
+    expect([dir.pagesOf(7), dir.holders(7, 2), dir.holders(7, 1)]).toEqual([1, [1], []]);
   });
 });
