@@ -176,9 +176,20 @@ export class PhysicalMemory {
     // A few bytes (a pvclock or event-channel store) are copied by hand: TypedArray#set costs
     // more than the copy itself at this size.
     const n = data.length;
-    if (n <= SMALL_COPY && Number.isInteger(offset) && offset >= 0 && offset + n <= PAGE_SIZE)
-      for (let i = 0; i < n; i++) bytes[offset + i] = data[i]!;
-    else bytes.set(data, offset);
+    if (n <= SMALL_COPY && Number.isInteger(offset) && offset >= 0 && offset + n <= PAGE_SIZE) {
+      const o = offset | 0; // a small integer index (offsets computed from addresses are doubles)
+      if (n === 8) {
+        // A u64 store (pvclock fields, event-channel words), unrolled.
+        bytes[o] = data[0]!;
+        bytes[o + 1] = data[1]!;
+        bytes[o + 2] = data[2]!;
+        bytes[o + 3] = data[3]!;
+        bytes[o + 4] = data[4]!;
+        bytes[o + 5] = data[5]!;
+        bytes[o + 6] = data[6]!;
+        bytes[o + 7] = data[7]!;
+      } else for (let i = 0; i < n; i++) bytes[o + i] = data[i]!;
+    } else bytes.set(data, offset);
   }
 
   /** Write `len` zero bytes (a store whose value the model does not carry): no copy, no scan. */
