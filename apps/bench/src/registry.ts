@@ -3,8 +3,8 @@
 // one list of them), the cost table's row names from @khva/memory-core. This adds the scenario runner from
 // @khva/pfncache (recording its timeline with @khva/timeline) and the explorer from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
 import { exploreFileAsync } from '@khva/explorer/file';
-import { validateScenario } from '@khva/pfncache/scenario';
-import { loadScenarioFile } from '@khva/pfncache/scenario/file';
+import { validateScenario } from '@khva/host/scenario';
+import { loadScenarioFile } from '@khva/host/scenario/file';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
 import type { BenchRegistry } from './bench-registry.ts';
 import { modelRegistry } from './model-registry.ts';

@@ -1,6 +1,6 @@
 // The scenario runner the model provides (from @khva/pfncache): `khva-bench scenario FILE` delegates to it.
 import type { BackendRegistry } from '@khva/backend-api';
-import type { ScenarioFailure as ModelScenarioFailure } from '@khva/pfncache/scenario';
+import type { ScenarioFailure as ModelScenarioFailure } from '@khva/host/scenario';
 
 /**
  * Where a scenario stopped matching its `expect`: the model's own ScenarioFailure, of which a runner must

@@ -17,7 +17,7 @@ import {
   type Sweep,
   validateConfig,
 } from '@khva/bench/browser';
-import { parseScenario } from '@khva/pfncache/scenario';
+import { parseScenario } from '@khva/host/scenario';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
 import type { FromWorker, ToWorker } from './protocol.ts';
 

@@ -23,7 +23,7 @@ describe('noNodeBuiltins', () => {
 
   it('leaves everything else to the normal resolution', () => {
     expect(resolveWith('yaml')).toBeNull();
-    expect(resolveWith('@khva/pfncache/scenario')).toBeNull();
+    expect(resolveWith('@khva/host/scenario')).toBeNull();
     expect(resolveWith('./worker.ts')).toBeNull();
   });
 });

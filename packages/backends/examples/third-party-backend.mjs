@@ -1,7 +1,7 @@
 // A third-party backend plugged in by name, without touching khva's packages: the "kmap-restore"
 // backend of ./kmap-restore.mjs registered next to the built-ins and run on a scenario file.
 import { createDefaultRegistry } from '@khva/backends';
-import { runScenarioFile } from '@khva/pfncache/scenario/file';
+import { runScenarioFile } from '@khva/host/scenario/file';
 import { kmapRestoreBackend } from './kmap-restore.mjs';
 
 const registry = createDefaultRegistry([kmapRestoreBackend]);

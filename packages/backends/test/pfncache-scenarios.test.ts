@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runScenarioFile } from '@khva/pfncache/scenario/file';
+import { runScenarioFile } from '@khva/host/scenario/file';
 import { describe, expect, it } from 'vitest';
 import { createDefaultRegistry } from '../src/index.ts';
 

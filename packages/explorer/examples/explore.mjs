@@ -3,8 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { createDefaultRegistry } from '@khva/backends';
 import { explore } from '@khva/explorer';
+import { loadScenarioFile } from '@khva/host/scenario/file';
 import { GfnToPfnCache } from '@khva/pfncache';
-import { loadScenarioFile } from '@khva/pfncache/scenario/file';
 
 const registry = createDefaultRegistry();
 const scenario = loadScenarioFile(

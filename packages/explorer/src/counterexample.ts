@@ -1,4 +1,4 @@
-import type { Scenario, ScenarioExpect, ScenarioStep } from '@khva/pfncache/scenario';
+import type { Scenario, ScenarioExpect, ScenarioStep } from '@khva/host/scenario';
 import type { StepEvent, ThreadOps, Violation } from './world.ts';
 
 /** A schedule that breaks a rule: the steps, what broke, and the same as a scenario file. */

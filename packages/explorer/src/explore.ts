@@ -1,5 +1,5 @@
+import type { Scenario } from '@khva/host/scenario';
 import type { BackendRegistry, GfnToPfnCache } from '@khva/pfncache';
-import type { Scenario } from '@khva/pfncache/scenario';
 import { buildCounterexample, type Counterexample } from './counterexample.ts';
 import { dependent, type Footprint } from './footprint.ts';
 import { ScheduleRun, type ThreadOps, threadOps, type Violation, type WorldOptions } from './world.ts';

@@ -1,4 +1,5 @@
 import type { MappingBackend } from '@khva/backend-api';
+import type { ScenarioWorld } from '@khva/host/scenario';
 import type { GuestMemfd, Memslots, Vm, VmmMemory } from '@khva/kvm';
 import type {
   Cpu,
@@ -13,7 +14,6 @@ import type {
 } from '@khva/memory-core';
 import { FREE } from '@khva/memory-core';
 import type { GfnToPfnCache } from '@khva/pfncache';
-import type { ScenarioWorld } from '@khva/pfncache/scenario';
 
 /**
  * What one scheduler step touched: the keys of the objects it read and wrote. Two steps of

@@ -1,6 +1,6 @@
+import type { Scenario, ScenarioStep } from '@khva/host/scenario';
 import { defaultKernelOptions } from '@khva/kvm';
 import type { BackendRegistry, GfnToPfnCache } from '@khva/pfncache';
-import type { Scenario, ScenarioStep } from '@khva/pfncache/scenario';
 import fc from 'fast-check';
 import { buildCounterexample, type Counterexample } from './counterexample.ts';
 import { ScheduleRun, type StepEvent, threadOps, type Violation } from './world.ts';

@@ -1,3 +1,4 @@
+import { opBody, resultOf, type Scenario, type ScenarioStep, ScenarioWorld } from '@khva/host/scenario';
 import type { Vm } from '@khva/kvm';
 import { formatVa, type Mm, type SimThread, type YieldKind } from '@khva/memory-core';
 import {
@@ -7,7 +8,6 @@ import {
   KVM_PFN_ERR_FAULT,
   NULL_KHVA,
 } from '@khva/pfncache';
-import { opBody, resultOf, type Scenario, type ScenarioStep, ScenarioWorld } from '@khva/pfncache/scenario';
 import { type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 
 /** A thread of the scenario and the ops it runs, in the order the scenario lists them. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseScenario, runScenario } from '@khva/host/scenario';
 import { GfnToPfnCache } from '@khva/pfncache';
-import { parseScenario, runScenario } from '@khva/pfncache/scenario';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exploreFile } from '../src/file.ts';

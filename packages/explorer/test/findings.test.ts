@@ -1,7 +1,7 @@
 // The four findings of FINDINGS.md: each shows with its kernel switch off (the series as posted)
 // and is gone, every schedule explored, with it on; the fuzzing agrees on each.
-import type { Scenario } from '@khva/pfncache/scenario';
-import { runScenario } from '@khva/pfncache/scenario';
+import type { Scenario } from '@khva/host/scenario';
+import { runScenario } from '@khva/host/scenario';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explore, fuzz, fuzzCase, fuzzFrequency, runFuzzCase } from '../src/index.ts';

@@ -1,5 +1,5 @@
+import { parseScenario, runScenario } from '@khva/host/scenario';
 import { GfnToPfnCache } from '@khva/pfncache';
-import { parseScenario, runScenario } from '@khva/pfncache/scenario';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzz, fuzzFrequency, fuzzProperty, runFuzzCase } from '../src/index.ts';

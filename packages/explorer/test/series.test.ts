@@ -1,8 +1,9 @@
 // kernel.series: mainline has no guest_memfd path; RFC v1 sends every gmem-bound slot to
 // kvm_gmem_get_pfn and vmaps per memslot; RFC v3 only gmem-only slots or private gfns, per folio.
+
+import type { Scenario } from '@khva/host/scenario';
+import { runScenario } from '@khva/host/scenario';
 import { parseVa, regionOf } from '@khva/memory-core';
-import type { Scenario } from '@khva/pfncache/scenario';
-import { runScenario } from '@khva/pfncache/scenario';
 import { describe, expect, it } from 'vitest';
 import { explore } from '../src/index.ts';
 import { load, pfncacheScenario, registry } from './support/world.ts';

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDefaultRegistry } from '@khva/backends';
-import { parseScenario } from '@khva/pfncache/scenario';
+import { parseScenario } from '@khva/host/scenario';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
 
 const file = new URL('../../pfncache/scenarios/gmem-punch-hole-rfc-v1.yaml', import.meta.url);

@@ -1,7 +1,6 @@
 // Records a scenario run as a timeline: the scenario runner calls back after every step and the
 // world's public state (scheduler, caches and their locks, VMs, frames, TLBs) is read into a row.
-import { formatVa, PAGE_SIZE } from '@khva/memory-core';
-import { checkInvariants, invariants } from '@khva/pfncache';
+
 import {
   type RunScenarioOptions,
   runScenario,
@@ -9,7 +8,9 @@ import {
   type ScenarioRun,
   type ScenarioWorld,
   type TraceEntry,
-} from '@khva/pfncache/scenario';
+} from '@khva/host/scenario';
+import { formatVa, PAGE_SIZE } from '@khva/memory-core';
+import { checkInvariants, invariants } from '@khva/pfncache';
 import type {
   Breakage,
   CacheState,

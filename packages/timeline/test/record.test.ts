@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createDefaultRegistry } from '@khva/backends';
-import { parseScenario, type Scenario } from '@khva/pfncache/scenario';
+import { parseScenario, type Scenario } from '@khva/host/scenario';
 import { describe, expect, it } from 'vitest';
 import { recordScenario, renderTimelineHtml } from '../src/index.ts';
 

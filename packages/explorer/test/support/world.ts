@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createDefaultRegistry } from '@khva/backends';
-import type { Scenario } from '@khva/pfncache/scenario';
-import { loadScenarioFile } from '@khva/pfncache/scenario/file';
+import type { Scenario } from '@khva/host/scenario';
+import { loadScenarioFile } from '@khva/host/scenario/file';
 import type { ScheduleRun } from '../../src/index.ts';
 
 export const registry = createDefaultRegistry();

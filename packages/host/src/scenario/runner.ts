@@ -1,36 +1,32 @@
-import type { BackendRegistry, MappingBackend } from '@khva/backend-api';
-import { isErrno, Kvm, type Kvm as KvmT, type MemslotSpec, type Vm } from '@khva/kvm';
+import type { BackendFactory, BackendRegistry } from '@khva/backend-api';
+import { isErrno, type Vm } from '@khva/kvm';
 import {
   type AccessOutcome,
   type AccessRecord,
   formatVa,
-  type Mm,
   parseVa,
-  runAlone,
   type SimThread,
   type ThreadBody,
 } from '@khva/memory-core';
-import { GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '../gpc.ts';
-import { checkInvariants } from '../invariants.ts';
-import { gpcUse } from '../use.ts';
+import { type GfnToPfnCache, gpcUse, KVM_PFN_ERR_FAULT, NULL_KHVA } from '@khva/pfncache';
+import { Host } from '../host.ts';
+import { type StepDeltas, totals } from '../observe.ts';
 import type { Scenario, ScenarioExpect, ScenarioStep } from './schema.ts';
 
 export interface RunScenarioOptions {
-  readonly registry: BackendRegistry;
+  /**
+   * Where the file's `backend` name (or `backend` below) is looked up, once, here at the edge; the
+   * world is then handed the factory. Not needed when `factory` is given.
+   */
+  readonly registry?: BackendRegistry;
   /** Run with this backend instead of the file's `backend`. */
   readonly backend?: string;
+  /** Run with this backend factory (its name replaces the file's `backend`). */
+  readonly factory?: BackendFactory<object>;
   /** Build gpcs with this constructor (tests use it to run deliberately broken variants). */
   readonly gpcClass?: typeof GfnToPfnCache;
   /** Called after every step with the world and its trace line (the timeline records the state here). */
   readonly onStep?: (world: ScenarioWorld, entry: TraceEntry) => void;
-}
-
-export interface StepDeltas {
-  mapCalls: number;
-  unmapCalls: number;
-  tlbFlushesGlobal: number;
-  ipis: number;
-  wouldBlock: number;
 }
 
 /** One line of the trace: the step, its outcome, the cache after it, what it cost. */
@@ -76,13 +72,17 @@ interface Pending {
   readonly cache: string | undefined;
 }
 
-/** The model world a scenario builds: host, VMs, threads, caches. */
-export class ScenarioWorld {
-  readonly kvm: KvmT;
-  readonly backend: MappingBackend;
-  readonly vms = new Map<string, Vm>();
-  readonly threadVm = new Map<string, Vm>();
-  readonly caches = new Map<string, GfnToPfnCache>();
+/** Resolve the backend a run uses: the factory given, else the name (option or file) in the registry. */
+export function scenarioBackend(scenario: Scenario, options: RunScenarioOptions): BackendFactory<object> {
+  if (options.factory) return options.factory;
+  const name = options.backend ?? scenario.backend;
+  if (!options.registry)
+    throw new TypeError(`scenario backend "${name}": give options.registry or options.factory`);
+  return options.registry.get(name);
+}
+
+/** The model world a scenario builds, as a preset over Host: VMs, threads, caches from the file. */
+export class ScenarioWorld extends Host {
   readonly pending = new Map<string, Pending>();
   /** The length each cache's caller last checked (activate, refresh, check): its accesses stay within it. */
   readonly checkedLen = new Map<string, number>();
@@ -93,7 +93,7 @@ export class ScenarioWorld {
     readonly options: RunScenarioOptions,
   ) {
     const s = scenario;
-    this.kvm = new Kvm({
+    super({
       machine: {
         cpus: s.machine.cpus,
         ...(s.machine.tlbEntries ? { tlbEntries: s.machine.tlbEntries } : {}),
@@ -102,15 +102,15 @@ export class ScenarioWorld {
       },
       kernel: s.kernel,
       seed: s.seed ?? 1,
+      backend: scenarioBackend(s, options),
+      ...(options.gpcClass ? { gpcClass: options.gpcClass } : {}),
     });
-    const name = options.backend ?? s.backend;
-    this.backend = options.registry.create(name, this.kvm.machine);
-    const kt = this.kvm.kthread();
+    // The housekeeping kthread comes first, whether or not a VM needs it (thread order is state).
+    this.kvm.kthread();
     for (const v of s.vms) {
-      const vm = this.kvm.createVm(v.name);
-      this.vms.set(v.name, vm);
-      for (const ms of v.memslots) {
-        const spec: MemslotSpec = {
+      this.addVm({
+        name: v.name,
+        memslots: v.memslots.map((ms) => ({
           slot: ms.slot,
           gfn: parseVa(ms.gfn),
           pages: ms.pages,
@@ -119,22 +119,18 @@ export class ScenarioWorld {
           gmemFlags: { mmap: ms.flags.includes('mmap'), noDirectMap: ms.flags.includes('no-direct-map') },
           ...(ms.vmmMapped !== undefined ? { vmmMapped: ms.vmmMapped } : {}),
           ...(ms.sensitivity ? { sensitivity: ms.sensitivity } : {}),
-        };
-        const r = runAlone(vm.setMemslot(kt, spec));
-        if (r !== 0) throw new Error(`vms.${v.name}: memslot ${ms.slot}: ${r.errno} ${r.reason}`);
-      }
-      for (const mp of v.mappings) vm.mapAnon(parseVa(mp.hva), mp.pages);
+        })),
+        mappings: v.mappings.map((mp) => ({ hva: parseVa(mp.hva), pages: mp.pages })),
+      });
     }
-    const m = this.kvm.machine;
+    // Threads are placed on their CPUs in the order written: the last one is what runs there.
     for (const th of s.threads) {
-      const vm = th.vm ? this.vms.get(th.vm) : undefined;
-      let mm: Mm | null = null;
-      if ((th.kind === 'vcpu' || th.kind === 'host') && vm) mm = vm.mm;
-      if (th.kind === 'process') mm = m.createMm(th.name);
-      if (vm) this.threadVm.set(th.name, vm);
-      const t = this.kvm.scheduler.spawn({ name: th.name, kind: th.kind, cpu: th.cpu, mm });
-      // Threads are placed on their CPUs in the order written: the last one is what runs there.
-      if (mm) this.kvm.scheduler.enter(t);
+      this.addThread({
+        name: th.name,
+        kind: th.kind,
+        cpu: th.cpu,
+        ...(th.vm !== undefined ? { vm: th.vm } : {}),
+      });
     }
   }
 
@@ -146,28 +142,15 @@ export class ScenarioWorld {
 
   cache(name: string | undefined, step: ScenarioStep, create: boolean): GfnToPfnCache {
     if (!name) throw new Error(`op ${step.op} needs cache:`);
-    let c = this.caches.get(name);
-    if (!c) {
-      // An unknown name is a new, initialised cache (kvm_gpc_init); only raw accesses need a khva.
-      if (!create) throw new Error(`cache ${name} was never used before this ${step.op}`);
-      const Cls = this.options.gpcClass ?? GfnToPfnCache;
-      c = new Cls(this.vmFor(step), this.backend, name);
-      this.caches.set(name, c);
-    }
-    return c;
+    const c = this.caches.get(name);
+    if (c) return c;
+    // An unknown name is a new, initialised cache (kvm_gpc_init); only raw accesses need a khva.
+    if (!create) throw new Error(`cache ${name} was never used before this ${step.op}`);
+    return this.createCache(name, this.vmFor(step));
   }
 
   totals(): StepDeltas {
-    let mapCalls = 0;
-    let unmapCalls = 0;
-    let wouldBlock = 0;
-    for (const c of this.caches.values()) {
-      mapCalls += c.counters.mapCalls;
-      unmapCalls += c.counters.unmapCalls;
-      wouldBlock += c.counters.wouldBlock;
-    }
-    const k = this.kvm.machine.ledger.counters;
-    return { mapCalls, unmapCalls, tlbFlushesGlobal: k.tlbFlushesGlobal, ipis: k.ipis, wouldBlock };
+    return totals(this.machine, this.caches.values());
   }
 }
 
@@ -344,9 +327,8 @@ function sameChanged(before: number, after: number, none: number): 'same' | 'cha
 // deltas, oopses/faults and invariant violations, and `expect` is checked.
 export function runScenario(scenario: Scenario, options: RunScenarioOptions): ScenarioRun {
   const w = new ScenarioWorld(scenario, options);
-  const m = w.kvm.machine;
   const trace: TraceEntry[] = [];
-  const backend = options.backend ?? scenario.backend;
+  const backend = w.factory.name;
   for (const [i, step] of scenario.steps.entries()) {
     const t = w.kvm.scheduler.thread(step.thread);
     const pending = w.pending.get(step.thread);
@@ -354,11 +336,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
     const before = cacheName ? w.caches.get(cacheName) : undefined;
     const pfnBefore = before?.pfn ?? KVM_PFN_ERR_FAULT;
     const khvaBefore = before?.khva ?? NULL_KHVA;
-    const totals0 = w.totals();
-    const oops0 = m.oopsLog.count;
-    const faults0 = m.faultLog.count;
-    const uaf0 = m.oracle.figures().useAfterFreeAccesses;
-    const windows0 = m.oracle.figures().useAfterFreeWindows;
+    const observer = w.observe();
     w.lastAccess = null;
     let result: 0 | boolean | string;
     let error: string | undefined;
@@ -388,21 +366,15 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
       error = (e as Error).message;
       result = 'error';
     }
-    const totals1 = w.totals();
+    const seen = observer.end();
     const cache = cacheName ? w.caches.get(cacheName) : undefined;
     const entry: TraceEntry = {
       step: i + 1,
       thread: step.thread,
       op: step.op,
       result,
-      deltas: {
-        mapCalls: totals1.mapCalls - totals0.mapCalls,
-        unmapCalls: totals1.unmapCalls - totals0.unmapCalls,
-        tlbFlushesGlobal: totals1.tlbFlushesGlobal - totals0.tlbFlushesGlobal,
-        ipis: totals1.ipis - totals0.ipis,
-        wouldBlock: totals1.wouldBlock - totals0.wouldBlock,
-      },
-      violations: [...new Set(checkInvariants(w.caches.values()).map((v) => v.invariant))],
+      deltas: seen.deltas,
+      violations: seen.violations,
     };
     if (cache) {
       entry.cache = cache.name;
@@ -411,13 +383,13 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
       entry.pfn = cache.pfn === KVM_PFN_ERR_FAULT ? null : cache.pfn;
       entry.khva = cache.khva === NULL_KHVA ? null : formatVa(cache.khva);
     }
-    if (m.oopsLog.count > oops0) entry.oops = m.oopsLog.since(oops0);
-    if (m.faultLog.count > faults0) entry.faults = m.faultLog.since(faults0);
-    const uaf = m.oracle.figures().useAfterFreeAccesses > uaf0;
+    if (seen.oops) entry.oops = seen.oops;
+    if (seen.faults) entry.faults = seen.faults;
+    const uaf = seen.useAfterFree;
     if (uaf) entry.useAfterFree = true;
     const lastAccess = w.lastAccess as AccessOutcome | null;
     if (lastAccess?.ok && lastAccess.stale) entry.stale = true;
-    if (m.oracle.figures().useAfterFreeWindows > windows0) entry.staleAfterFree = true;
+    if (seen.staleAfterFree) entry.staleAfterFree = true;
     if (error) entry.error = error;
     trace.push(entry);
     options.onStep?.(w, entry);

@@ -1,5 +1,5 @@
-// Scenario files on disk: the Node-only edge of the scenario module (`@khva/pfncache/scenario/file`),
-// kept apart so that `@khva/pfncache/scenario` runs in a browser.
+// Scenario files on disk: the Node-only edge of the scenario module (`@khva/host/scenario/file`),
+// kept apart so that `@khva/host/scenario` runs in a browser.
 import { readFileSync } from 'node:fs';
 import { parseScenario, ScenarioError } from './parse.ts';
 import { type RunScenarioOptions, runScenario, type ScenarioRun } from './runner.ts';

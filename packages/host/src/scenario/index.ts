@@ -1,3 +1,4 @@
+export type { StepDeltas } from '../observe.ts';
 export { parseScenario, ScenarioError, validateScenario } from './parse.ts';
 export {
   opBody,
@@ -7,7 +8,7 @@ export {
   type ScenarioFailure,
   type ScenarioRun,
   ScenarioWorld,
-  type StepDeltas,
+  scenarioBackend,
   type TraceEntry,
 } from './runner.ts';
 export {

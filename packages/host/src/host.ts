@@ -1,0 +1,135 @@
+import type { BackendFactory, MappingBackend } from '@khva/backend-api';
+import { type KernelOptionsInput, Kvm, type MemslotSpec, type Vm } from '@khva/kvm';
+import {
+  type MachineOptions,
+  type Mm,
+  ModelUsageError,
+  runAlone,
+  type SimThread,
+  type ThreadBody,
+  type ThreadKind,
+  type Va,
+} from '@khva/memory-core';
+import { GfnToPfnCache } from '@khva/pfncache';
+import { StepObserver } from './observe.ts';
+
+/** What a host is built from. The backend comes as a factory object: names are resolved at the edge. */
+export interface HostSpec<O extends object = object> {
+  readonly machine: MachineOptions;
+  readonly kernel?: KernelOptionsInput;
+  /** The scheduler's seed (default 1). */
+  readonly seed?: number;
+  readonly backend: BackendFactory<O>;
+  readonly backendOptions?: Partial<O>;
+  /** Build caches with this class (tests use it to run deliberately broken variants). */
+  readonly gpcClass?: typeof GfnToPfnCache;
+}
+
+/** A VM and its memory: memslots (set from the housekeeping kthread) and plain VMM anon mappings. */
+export interface HostVmSpec {
+  readonly name: string;
+  readonly memslots?: readonly MemslotSpec[];
+  readonly mappings?: readonly { readonly hva: Va; readonly pages: number }[];
+}
+
+/** A thread: vcpu and host threads run in their VM's mm, a process in an mm of its own. */
+export interface HostThreadSpec {
+  readonly name: string;
+  readonly kind: ThreadKind;
+  readonly cpu: number;
+  readonly vm?: string;
+}
+
+/**
+ * The one way to stand a world up: machine and kvm, the backend made from its factory, VMs with
+ * memslots, threads placed on their CPUs, caches; one context switch (enter) and one per-step
+ * observation (observe). Scenarios, workloads, the explorer and tests are presets over it.
+ */
+export class Host {
+  readonly kvm: Kvm;
+  readonly backend: MappingBackend;
+  readonly factory: BackendFactory<object>;
+  readonly vms = new Map<string, Vm>();
+  /** The VM each thread belongs to (vcpu, host threads, and any thread given a vm). */
+  readonly threadVm = new Map<string, Vm>();
+  readonly caches = new Map<string, GfnToPfnCache>();
+  readonly gpcClass: typeof GfnToPfnCache;
+
+  constructor(spec: HostSpec<object>) {
+    this.kvm = new Kvm({
+      machine: spec.machine,
+      ...(spec.kernel ? { kernel: spec.kernel } : {}),
+      seed: spec.seed ?? 1,
+    });
+    this.factory = spec.backend;
+    this.backend = spec.backend.create(this.kvm.machine, spec.backendOptions);
+    this.gpcClass = spec.gpcClass ?? GfnToPfnCache;
+  }
+
+  get machine() {
+    return this.kvm.machine;
+  }
+
+  /** Create a VM, set its memslots from the housekeeping kthread, map its VMM anon ranges. */
+  addVm(spec: HostVmSpec): Vm {
+    if (this.vms.has(spec.name)) throw new ModelUsageError(`vm ${spec.name} already exists`);
+    const vm = this.kvm.createVm(spec.name);
+    this.vms.set(spec.name, vm);
+    const kt = this.kvm.kthread();
+    for (const ms of spec.memslots ?? []) {
+      const r = runAlone(vm.setMemslot(kt, ms));
+      if (r !== 0) throw new ModelUsageError(`vms.${spec.name}: memslot ${ms.slot}: ${r.errno} ${r.reason}`);
+    }
+    for (const mp of spec.mappings ?? []) vm.mapAnon(mp.hva, mp.pages);
+    return vm;
+  }
+
+  vm(name: string): Vm {
+    const vm = this.vms.get(name);
+    if (!vm) throw new ModelUsageError(`no vm named ${name}; vms: ${[...this.vms.keys()].join(', ')}`);
+    return vm;
+  }
+
+  /**
+   * Spawn a thread. vcpu and host threads of a VM run in its mm, a process gets an mm of its own;
+   * a thread with an mm is entered on its CPU at once (the last one placed is what runs there).
+   */
+  addThread(spec: HostThreadSpec): SimThread {
+    const vm = spec.vm !== undefined ? this.vm(spec.vm) : undefined;
+    let mm: Mm | null = null;
+    if ((spec.kind === 'vcpu' || spec.kind === 'host') && vm) mm = vm.mm;
+    if (spec.kind === 'process') mm = this.machine.createMm(spec.name);
+    if (vm) this.threadVm.set(spec.name, vm);
+    const t = this.kvm.scheduler.spawn({ name: spec.name, kind: spec.kind, cpu: spec.cpu, mm });
+    if (mm) this.enter(t);
+    return t;
+  }
+
+  /** The one context switch: t becomes what runs on its CPU (its mm loaded, the CPU current). */
+  enter(t: SimThread): void {
+    this.kvm.scheduler.enter(t);
+  }
+
+  /** Run a body on thread t to its end, entering t before each of its steps; returns its result. */
+  run<R>(t: SimThread, body: ThreadBody<R>): R {
+    t.start(body);
+    return this.kvm.scheduler.runToCompletion(t) as R;
+  }
+
+  thread(name: string): SimThread {
+    return this.kvm.scheduler.thread(name);
+  }
+
+  /** Initialise a cache (kvm_gpc_init) on a VM under a name, with the host's backend. */
+  createCache(name: string, vm: Vm): GfnToPfnCache {
+    if (this.caches.has(name)) throw new ModelUsageError(`cache ${name} already exists`);
+    const c = new this.gpcClass(vm, this.backend, name);
+    this.caches.set(name, c);
+    return c;
+  }
+
+  /** Start observing one step: call end() on the result after it to get what the step did. */
+  observe(): StepObserver {
+    return new StepObserver(this.machine, this.caches);
+  }
+}

@@ -1,0 +1,98 @@
+import { directMapBackend } from '@khva/backend-direct-map';
+import { vmapBackend } from '@khva/backend-vmap';
+import type { MemslotSpec } from '@khva/kvm';
+import { gpcUse } from '@khva/pfncache';
+import { describe, expect, it } from 'vitest';
+import { Host } from '../src/index.ts';
+
+const GMEM_HVA = 0x7e00_0000_0000;
+const gmemSlot: MemslotSpec = {
+  slot: 0,
+  gfn: 0,
+  pages: 16,
+  backing: 'gmem',
+  gmemFlags: { mmap: true, noDirectMap: true },
+  hva: GMEM_HVA,
+  vmmMapped: false,
+};
+const anonSlot: MemslotSpec = { slot: 1, gfn: 0x100, pages: 16, backing: 'anon', hva: 0x7f00_0000_0000 };
+
+describe('Host', () => {
+  it('builds VMs, memslots and threads; a vcpu runs in its VM mm, a process in its own', () => {
+    const host = new Host({ machine: { cpus: 2 }, backend: vmapBackend });
+    const vm = host.addVm({ name: 'vm0', memslots: [gmemSlot, anonSlot] });
+    const vcpu = host.addThread({ name: 'vcpu0', kind: 'vcpu', vm: 'vm0', cpu: 0 });
+    const other = host.addThread({ name: 'other', kind: 'process', cpu: 1 });
+    expect(vm.memslots.slots.size).toBe(2);
+    expect(host.backend.name).toBe('vmap');
+    expect(host.machine.cpu(0).loadedMm).toBe(vm.mm);
+    expect(host.machine.cpu(1).loadedMm).not.toBe(vm.mm);
+    expect(host.threadVm.get('vcpu0')).toBe(vm);
+    expect(host.threadVm.has('other')).toBe(false);
+    // The context switch sets the CPU whose thread runs (page allocation is per CPU).
+    host.enter(other);
+    expect(host.machine.currentCpu).toBe(1);
+    host.enter(vcpu);
+    expect(host.machine.currentCpu).toBe(0);
+    expect(() => host.addVm({ name: 'vm0' })).toThrow('vm vm0 already exists');
+    expect(() => host.addThread({ name: 'x', kind: 'vcpu', vm: 'vm9', cpu: 0 })).toThrow('no vm named vm9');
+  });
+
+  it('observes the oops of a direct-map address for a page out of the direct map', () => {
+    const host = new Host({ machine: { cpus: 2 }, backend: directMapBackend });
+    const vm = host.addVm({ name: 'vm0', memslots: [gmemSlot] });
+    const vcpu = host.addThread({ name: 'vcpu0', kind: 'vcpu', vm: 'vm0', cpu: 0 });
+    const pv = host.createCache('pv', vm);
+    const activate = host.observe();
+    expect(host.run(vcpu, pv.activate(vcpu, 0x1000, 8))).toBe(0);
+    const a = activate.end();
+    expect(a.deltas.mapCalls).toBe(1);
+    expect(a.oops).toBeUndefined();
+    const use = host.observe();
+    host.run(vcpu, gpcUse(vcpu, pv, { len: 8, op: 'write', offset: 0, bytes: 8, atomic: false }));
+    const u = use.end();
+    expect(u.oops).toHaveLength(1);
+    expect(u.oops?.[0]?.cpu).toBe(0);
+    expect(u.useAfterFree).toBe(false);
+  });
+
+  it('observes the use-after-free when a punch-hole never reaches the cache (RFC v1)', () => {
+    const host = new Host({
+      machine: { cpus: 4 },
+      kernel: { gmemInvalidation: false },
+      backend: vmapBackend,
+    });
+    const vm = host.addVm({ name: 'vm0', memslots: [gmemSlot, anonSlot] });
+    const vcpu = host.addThread({ name: 'vcpu0', kind: 'vcpu', vm: 'vm0', cpu: 0 });
+    const vmm = host.addThread({ name: 'vmm', kind: 'host', vm: 'vm0', cpu: 2 });
+    const pv = host.createCache('pv', vm);
+    expect(host.run(vcpu, pv.activate(vcpu, 0x1000, 8))).toBe(0);
+    const slot = vm.memslots.slots.get(0);
+    if (!slot?.gmem) throw new Error('slot 0 is a gmem slot');
+    const punch = host.observe();
+    expect(host.run(vmm, slot.gmem.punchHole(vmm, slot.gmemPgoff + 1, 1))).toBe(0);
+    const p = punch.end();
+    expect(p.violations).toEqual(['valid-pfn-is-current']);
+    expect(p.useAfterFree).toBe(false);
+    // The VMM faults in anon memory on the same CPU and gets the freed frame.
+    expect(host.run(vmm, host.createCache('vmmbuf', vm).activate(vmm, 0x100000, 8))).toBe(0);
+    const use = host.observe();
+    expect(
+      host.run(vcpu, gpcUse(vcpu, pv, { len: 8, op: 'write', offset: 0, bytes: 8, atomic: false })).result,
+    ).toBe(0);
+    const u = use.end();
+    expect(u.useAfterFree).toBe(true);
+    expect(u.oops).toBeUndefined();
+  });
+
+  it('observes nothing for a step that does nothing', () => {
+    const host = new Host({ machine: { cpus: 1 }, backend: vmapBackend });
+    const o = host.observe().end();
+    expect(o).toEqual({
+      deltas: { mapCalls: 0, unmapCalls: 0, tlbFlushesGlobal: 0, ipis: 0, wouldBlock: 0 },
+      useAfterFree: false,
+      staleAfterFree: false,
+      violations: [],
+    });
+  });
+});
