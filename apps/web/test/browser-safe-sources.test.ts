@@ -12,7 +12,7 @@ const PACKAGES = join(ROOT, 'packages');
 
 /** File-access edges, each exported only by a subpath named for it. */
 const NODE_EDGES: Record<string, string> = {
-  'packages/pfncache/src/scenario/file.ts': './scenario/file',
+  'packages/host/src/scenario/file.ts': './scenario/file',
   'packages/explorer/src/file.ts': './file',
 };
 
