@@ -1,7 +1,7 @@
 // Sequences of the kernel's own selftests (tools/testing/selftests/kvm/x86/xen_shinfo_test.c and
 // guest_memfd_test.c), ported as scenario files of pfncache: each replays with every expect
 // holding, and the racy one holds in every interleaving.
-import { runScenario, type ScenarioRun } from '@khva/pfncache/scenario';
+import { runScenario, type ScenarioRun } from '@khva/host/scenario';
 import { describe, expect, it } from 'vitest';
 import { explore } from '../src/index.ts';
 import { load, pfncacheScenario, registry } from './support/world.ts';
