@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { checkResult } from '../src/run/check-result.ts';
 import { RunError } from '../src/run/run-error.ts';
 import { type MatrixProgress, runMatrix } from '../src/run/run-matrix.ts';
-import type { WorkloadResult } from '../src/workload.ts';
+import { defineWorkload, type WorkloadResult } from '../src/workload.ts';
 import { brokenWorkload, createFakeRegistry, fakeBackend, fakeClock } from './fixtures/fake-model.ts';
 import { fakeConfig } from './fixtures/fake-report.ts';
 
@@ -42,6 +43,31 @@ describe('runMatrix', () => {
     ]);
     expect(positions.every((p, i) => i === 0 || p >= (positions[i - 1] ?? 0))).toBe(true);
     expect(positions.at(-1)).toBe(4);
+  });
+
+  it('passes a workload reporting progress after every one of 10^6 events to the bar about 1,000 times', async () => {
+    const { positions, progress } = recorder();
+    let calls = 0;
+    const chatty = defineWorkload({
+      name: 'fake-chatty',
+      summary: 'test double: reports progress after every event',
+      params: z.object({}),
+      run(_params, ctx) {
+        const events = 1_000_000;
+        for (let e = 0; e < events; e++) {
+          calls++;
+          ctx.onProgress(e / events);
+        }
+        return fakeClock.run({ vcpus: 1, updates: 10 }, ctx);
+      },
+    });
+    const config = { ...fakeConfig(), backends: ['fake-direct'], workloads: { 'fake-chatty': {} } };
+    await runMatrix(config, createFakeRegistry([chatty]), progress);
+    expect(calls).toBe(1_000_000);
+    // One update at the run's start and one per 0.1% at most: the bar's cost does not follow the events.
+    expect(positions.length).toBeGreaterThan(900);
+    expect(positions.length).toBeLessThanOrEqual(1002);
+    expect(positions.every((p, i) => i === 0 || p > (positions[i - 1] ?? 0))).toBe(true);
   });
 
   it('turns a throwing workload into a RunError naming the workload and backend, and stops progress', async () => {
