@@ -85,11 +85,19 @@ export class TlbShootdown {
     const full = pages > this.singlePageFlushCeiling;
     const online = this.cpus.length - this.offline.size;
     if (full) {
+      // Every online CPU flushes everything, in CPU order; CPUs with empty TLBs are charged in
+      // one batch each time (the same sum at the same moments: each TLB empties at the time the
+      // CPUs before it have been charged), so a flush costs the TLBs that hold entries.
+      let charged = 0;
       for (const cpu of this.cpus) {
-        if (!cpu.online) continue;
+        if (!cpu.online || cpu.tlb.entries.size === 0) continue;
+        const before = this.onlineBefore(cpu.id);
+        if (before > charged) this.ledger.charge('flushAllGlobal', before - charged);
         for (const e of cpu.tlb.removeWhere(() => true)) this.entryGone(e);
         this.ledger.charge('flushAllGlobal');
+        charged = before + 1;
       }
+      if (online > charged) this.ledger.charge('flushAllGlobal', online - charged);
     } else {
       // Each online CPU invalidates the range and is charged for it, in CPU order.
       const first = vpnOf(start);
