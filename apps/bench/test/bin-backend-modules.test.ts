@@ -2,7 +2,7 @@
 // is the real bin, spawned against the built dist; the error and `list` paths run in-process.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.ts';
@@ -42,6 +42,45 @@ describe('backendModules', () => {
     expect(rows[0]!.ops).toBe(200);
     expect(rows[0]!.safety.oopses).toBe(0);
     expect(r.stdout).toContain('kmap-restore');
+  });
+
+  it('khva-bench sweep runs the third-party backend in its workers', () => {
+    const dir = tempDir();
+    const module = fileURLToPath(
+      new URL('../../../packages/backends/examples/kmap-restore.mjs', import.meta.url),
+    );
+    // One point, one tiny run: the module's path is relative to the sweep file, as in a config.
+    writeFileSync(
+      join(dir, 'sweep.yaml'),
+      [
+        'base:',
+        '  seed: 3',
+        `  backendModules: [${JSON.stringify(relative(dir, module))}]`,
+        '  machine: { cpus: 1 }',
+        '  backends: [kmap-restore]',
+        '  workloads: { kvmclock: { vms: 1, vcpusPerVm: 1, updates: 20, secretPages: 1 } }',
+        'points:',
+        '  - { seed: 3 }',
+        '',
+      ].join('\n'),
+    );
+    const out = join(dir, 'out');
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'sweep', '--config', join(dir, 'sweep.yaml'), '--out', out, '--jobs', '1', '--quiet'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(EXIT_OK);
+    const sweep = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as {
+      points: { config: { backendModules?: string[] }; results?: Row[]; error?: string }[];
+    };
+    const point = sweep.points[0]!;
+    expect(point.error).toBeUndefined();
+    expect(point.config.backendModules).toEqual([relative(dir, module)]);
+    expect(point.results?.map((x) => [x.backend, x.workload, x.ops])).toEqual([
+      ['kmap-restore', 'kvmclock', 20],
+    ]);
   });
 
   it('an unloadable module is a config error naming the specifier (exit 2)', async () => {

@@ -2,8 +2,9 @@
 // (a shard: sweep.json only). A failed point is reported with its point; the others are kept.
 import { relative, resolve } from 'node:path';
 import { type BenchRegistry, hasModel } from '../bench-registry.ts';
+import { backendModuleUrl } from '../config/backend-modules.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { readConfigDocument } from '../config/load.ts';
+import { readConfigDocument, registryWithModules } from '../config/load.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 import { createProgress } from '../progress.ts';
@@ -25,13 +26,36 @@ export interface SweepOptions {
   readonly workerFile?: URL;
 }
 
+/** A planned sweep and the file URLs of its base's `backendModules`, for the workers to import. */
+export interface LoadedSweep {
+  readonly plan: SweepPlan;
+  readonly backendModuleUrls: readonly string[];
+}
+
+/**
+ * Reads and plans a sweep file; a ConfigError for every problem. The base's `backendModules` (paths
+ * relative to the sweep file, or packages) join the registry the points are checked against.
+ */
+export async function loadSweep(path: string, registry: BenchRegistry, source: string): Promise<LoadedSweep> {
+  const doc = await readConfigDocument(path, source);
+  const base = typeof doc === 'object' && doc !== null ? (doc as { base?: unknown }).base : undefined;
+  const specifiers =
+    typeof base === 'object' && base !== null
+      ? (base as { backendModules?: unknown }).backendModules
+      : undefined;
+  const extended = await registryWithModules(specifiers, path, registry, `${source} base`);
+  const plan = planSweep(doc, extended, source);
+  const urls = Array.isArray(specifiers) ? specifiers.map((s) => backendModuleUrl(String(s), path)) : [];
+  return { plan, backendModuleUrls: urls };
+}
+
 /** Reads and plans a sweep file; a ConfigError for every problem. */
 export async function loadSweepPlan(
   path: string,
   registry: BenchRegistry,
   source: string,
 ): Promise<SweepPlan> {
-  return planSweep(await readConfigDocument(path, source), registry, source);
+  return (await loadSweep(path, registry, source)).plan;
 }
 
 /** Runs the sweep (or one shard of it) and returns the Sweep, or an exit code when nothing ran. */
@@ -41,8 +65,13 @@ export async function executeSweep(
   io: CliIo,
 ): Promise<Sweep | number> {
   let plan: SweepPlan;
+  let backendModuleUrls: readonly string[];
   try {
-    plan = await loadSweepPlan(resolve(io.cwd, options.config), registry, options.config);
+    ({ plan, backendModuleUrls } = await loadSweep(
+      resolve(io.cwd, options.config),
+      registry,
+      options.config,
+    ));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr.write(`khva-bench: ${error.message}\n`);
@@ -59,6 +88,7 @@ export async function executeSweep(
   const results = await runPoints(points, {
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     ...(options.workerFile === undefined ? {} : { workerFile: options.workerFile }),
+    ...(backendModuleUrls.length === 0 ? {} : { backendModuleUrls }),
     progress: createProgress(io, options.quiet),
   });
   return buildSweep(sweepHeader(plan, build), results, shard);

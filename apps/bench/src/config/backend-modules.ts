@@ -9,8 +9,12 @@ import { ConfigError } from './config-error.ts';
 const isPath = (specifier: string) =>
   specifier.startsWith('./') || specifier.startsWith('../') || isAbsolute(specifier);
 
-/** Where `import()` finds a specifier written in the config at `configPath`. */
-function locate(specifier: string, configPath: string): string {
+/**
+ * Where `import()` finds a specifier written in the config at `configPath`: a file URL (what a sweep
+ * hands its workers, resolved already) as it is, a path from the config's directory, or a package.
+ */
+export function backendModuleUrl(specifier: string, configPath: string): string {
+  if (specifier.startsWith('file:')) return specifier;
   if (isPath(specifier)) return pathToFileURL(resolve(dirname(configPath), specifier)).href;
   // A package name: resolved from the config's directory, as a dependency of the project it lives in.
   return pathToFileURL(createRequire(configPath).resolve(specifier)).href;
@@ -41,7 +45,7 @@ export async function loadBackendModules(
       new ConfigError(source, [{ path: `backendModules[${i}]`, message: `"${specifier}": ${message}` }]);
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(locate(specifier, configPath))) as Record<string, unknown>;
+      mod = (await import(backendModuleUrl(specifier, configPath))) as Record<string, unknown>;
     } catch (error) {
       throw fail(`cannot load the backend module (${reason(error)})`);
     }

@@ -41,6 +41,8 @@ export interface RunPointsOptions {
   readonly jobs?: number;
   /** Module whose default export runs one point (default: the built point-worker). */
   readonly workerFile?: URL;
+  /** File URLs of the sweep's `backendModules`: each worker imports them before its first point. */
+  readonly backendModuleUrls?: readonly string[];
   readonly progress: MatrixProgress;
 }
 
@@ -67,7 +69,11 @@ export async function runPoints(
       points.map(async (point) => {
         let outcome: PointOutcome;
         try {
-          const value: unknown = await pool.run(point.config);
+          // The worker gets the modules as URLs it can import from anywhere; the point keeps the
+          // specifiers as written (they are what sweep.json echoes).
+          const urls = options.backendModuleUrls;
+          const task = urls === undefined ? point.config : { ...point.config, backendModules: [...urls] };
+          const value: unknown = await pool.run(task);
           outcome = isOutcome(value) ? value : { ok: false, error: 'the worker returned no outcome' };
         } catch (error) {
           outcome = {
