@@ -18,7 +18,10 @@ function khvaBench(args: string[]) {
 describe('khva-bench explore', () => {
   it('explores a race exhaustively and reports no broken invariant on the real gpc', () => {
     const r = khvaBench(['explore', scenario('explorer/scenarios/refresh-vs-invalidation.yaml')]);
-    expect(r.stderr).toBe('');
+    // Nothing but progress lines (a search that takes over a second on a busy machine prints one).
+    expect(r.stderr).toMatch(
+      /^(khva-bench: exploring: \d+ schedules explored, 0 violating so far [^\n]*\n)*$/,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/on vmap: \d+ schedules explored, \d+ pruned, \d+ ms \(all schedules\)/);
     expect(r.stdout).toContain('no invariant broken');

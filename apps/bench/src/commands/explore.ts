@@ -84,8 +84,8 @@ export async function exploreCommand(
       document: input.document,
       ...(options.outDir !== undefined ? { outDir: resolve(io.cwd, options.outDir) } : {}),
       ...(html !== undefined ? { html: true } : {}),
-      ...(watch === undefined ? {} : { shouldStop: () => watch.signal.aborted }),
-      onSlice: progressLines(io),
+      // Only where Ctrl-C can stop it (the real process, not an in-process caller): say so while it runs.
+      ...(watch === undefined ? {} : { shouldStop: () => watch.signal.aborted, onSlice: progressLines(io) }),
     });
   } catch (error) {
     io.stderr.write(`khva-bench: ${scenarioRefusal(file, error)}\n`);
