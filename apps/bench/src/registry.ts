@@ -3,7 +3,7 @@
 // one list of them), the cost table's row names from @khva/memory-core. This adds the scenario runner from
 // @khva/pfncache (recording its timeline with @khva/timeline) and the explorer from @khva/explorer. A config's `backendModules` add factories to these (config/backend-modules.ts).
 import { exploreFileAsync } from '@khva/explorer/file';
-import { validateScenario } from '@khva/host/scenario';
+import { runScenario, validateScenario } from '@khva/host/scenario';
 import { loadScenarioFile } from '@khva/host/scenario/file';
 import { recordScenario, renderTimelineHtml } from '@khva/timeline';
 import type { BenchRegistry } from './bench-registry.ts';
@@ -14,11 +14,11 @@ export const defaultRegistry: BenchRegistry = {
   runScenarioFile: (path, { backend, backends, html, document }) => {
     // The CLI hands over the document its hardened reader parsed; the model validates it (one path).
     const scenario = document === undefined ? loadScenarioFile(path) : validateScenario(document, path);
-    const { run, timeline } = recordScenario(scenario, {
-      registry: backends,
-      ...(backend !== undefined ? { backend } : {}),
-    });
-    return html === true ? { ...run, html: renderTimelineHtml(timeline) } : run;
+    const options = { registry: backends, ...(backend !== undefined ? { backend } : {}) };
+    // The timeline records every cache at every step: only when its page is asked for (--html).
+    if (html !== true) return runScenario(scenario, options);
+    const { run, timeline } = recordScenario(scenario, options);
+    return { ...run, html: renderTimelineHtml(timeline) };
   },
   exploreFile: async (path, { backends, html, ...options }) => {
     const summary = await exploreFileAsync(path, { registry: backends, ...options });

@@ -283,12 +283,14 @@ function pageTable(rec: Recorder, pt: PageTable, key: string): void {
     clear: () => W(key),
     destroy: () => W(key),
   });
-  // Getters are recorded by the method rules above.
+  // Getters are recorded by the method rules above. changes: the page-change log an invariant checker
+  // reads; no model code reads it.
   fields(rec, pt, key, {
     name: 'ref',
     ledger: 'ignore',
     size: 'ref',
     tablePages: 'ref',
+    changes: 'ignore',
   } satisfies RuleTable<PageTable>);
 }
 
@@ -366,6 +368,7 @@ function machine(rec: Recorder, m: Machine): void {
     totalPages: 'ref',
     bootLeaf: 'ref',
     absentPages: 'ref',
+    changes: 'ignore',
   } satisfies RuleTable<DirectMap>);
   methods(rec, m.vmalloc, {
     alloc: () => W('vmalloc'),
@@ -442,6 +445,8 @@ function vm(rec: Recorder, v: Vm, done: WeakSet<object>): void {
     events: 'ignore',
     vmm: 'ref',
     publishedDuringInvalidation: 'value',
+    // Bookkeeping for the invariant checker: no model code reads it.
+    stateVersion: 'ignore',
     vcpus: 'mutable',
     alive: 'value',
   } satisfies RuleTable<Vm>);

@@ -10,8 +10,9 @@ import {
   type ThreadKind,
   type Va,
 } from '@khva/memory-core';
-import { GfnToPfnCache } from '@khva/pfncache';
+import { GfnToPfnCache, InvariantTracker } from '@khva/pfncache';
 import { StepObserver } from './observe.ts';
+import { StepCounters } from './step-counters.ts';
 
 /** What a host is built from. The backend comes as a factory object: names are resolved at the edge. */
 export interface HostSpec<O extends object = object> {
@@ -54,6 +55,11 @@ export class Host {
   readonly threadVm = new Map<string, Vm>();
   readonly caches = new Map<string, GfnToPfnCache>();
   readonly gpcClass: typeof GfnToPfnCache;
+  /** Made at the first observe(), so worlds that never observe pay nothing for change tracking. */
+  private tracker: InvariantTracker | undefined;
+  private readonly stepCounters = new StepCounters();
+  /** Caches created since the last observed step ended, in creation order. */
+  private fresh: GfnToPfnCache[] = [];
 
   constructor(spec: HostSpec<object>) {
     this.kvm = new Kvm({
@@ -125,11 +131,23 @@ export class Host {
     if (this.caches.has(name)) throw new ModelUsageError(`cache ${name} already exists`);
     const c = new this.gpcClass(vm, this.backend, name);
     this.caches.set(name, c);
+    this.fresh.push(c);
     return c;
   }
 
   /** Start observing one step: call end() on the result after it to get what the step did. */
   observe(): StepObserver {
-    return new StepObserver(this.machine, this.caches);
+    if (this.tracker === undefined) {
+      this.tracker = new InvariantTracker(this.machine);
+      // Caches made before the first step start from their counters then, as a before/after sum would.
+      this.stepCounters.take(this.fresh);
+    }
+    return new StepObserver(this.machine, this.tracker, this.stepCounters, () => this.takeFresh());
+  }
+
+  private takeFresh(): GfnToPfnCache[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
   }
 }

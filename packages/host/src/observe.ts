@@ -1,5 +1,6 @@
 import type { AccessRecord, Machine } from '@khva/memory-core';
-import { checkInvariants, type GfnToPfnCache } from '@khva/pfncache';
+import type { GfnToPfnCache, InvariantTracker } from '@khva/pfncache';
+import type { StepCounters } from './step-counters.ts';
 
 /** Counters a step moved: the caches' map/unmap/would-block counts, global flushes and IPIs. */
 export interface StepDeltas {
@@ -38,9 +39,13 @@ export function totals(machine: Machine, caches: Iterable<GfnToPfnCache>): StepD
   return { mapCalls, unmapCalls, tlbFlushesGlobal: k.tlbFlushesGlobal, ipis: k.ipis, wouldBlock };
 }
 
-/** Snapshots the machine before a step; end() compares after it. One per step. */
+/**
+ * Snapshots the machine before a step; end() compares after it. One per step, all of a host's steps
+ * sharing one InvariantTracker and StepCounters, so a step costs what it changed, not the number of caches.
+ */
 export class StepObserver {
-  private readonly totals0: StepDeltas;
+  private readonly flushes0: number;
+  private readonly ipis0: number;
   private readonly oops0: number;
   private readonly faults0: number;
   private readonly uaf0: number;
@@ -48,9 +53,14 @@ export class StepObserver {
 
   constructor(
     private readonly machine: Machine,
-    private readonly caches: ReadonlyMap<string, GfnToPfnCache>,
+    private readonly tracker: InvariantTracker,
+    private readonly counters: StepCounters,
+    /** Caches created since the last step ended, in creation order (checked for the first time). */
+    private readonly fresh: () => GfnToPfnCache[],
   ) {
-    this.totals0 = totals(machine, caches.values());
+    const k = machine.ledger.counters;
+    this.flushes0 = k.tlbFlushesGlobal;
+    this.ipis0 = k.ipis;
     this.oops0 = machine.oopsLog.count;
     this.faults0 = machine.faultLog.count;
     const f = machine.oracle.figures();
@@ -58,19 +68,22 @@ export class StepObserver {
     this.windows0 = f.useAfterFreeWindows;
   }
 
-  end(): StepObservation {
+  /** What the step did; `touched` are the caches its op ran on (the others are found by what changed). */
+  end(touched: Iterable<GfnToPfnCache | undefined> = []): StepObservation {
     const m = this.machine;
-    const t1 = totals(m, this.caches.values());
-    const t0 = this.totals0;
-    const deltas: StepDeltas = {
-      mapCalls: t1.mapCalls - t0.mapCalls,
-      unmapCalls: t1.unmapCalls - t0.unmapCalls,
-      tlbFlushesGlobal: t1.tlbFlushesGlobal - t0.tlbFlushesGlobal,
-      ipis: t1.ipis - t0.ipis,
-      wouldBlock: t1.wouldBlock - t0.wouldBlock,
-    };
+    const named: GfnToPfnCache[] = this.fresh();
+    for (const g of touched) if (g !== undefined) named.push(g);
     // The same order of reads as the scenario runner always had: invariants, logs, then the oracle.
-    const violations = [...new Set(checkInvariants(this.caches.values()).map((v) => v.invariant))];
+    const violations = this.tracker.check(named);
+    const moved = this.counters.take(this.tracker.checked);
+    const k = m.ledger.counters;
+    const deltas: StepDeltas = {
+      mapCalls: moved.mapCalls,
+      unmapCalls: moved.unmapCalls,
+      tlbFlushesGlobal: k.tlbFlushesGlobal - this.flushes0,
+      ipis: k.ipis - this.ipis0,
+      wouldBlock: moved.wouldBlock,
+    };
     const oops = m.oopsLog.count > this.oops0 ? m.oopsLog.since(this.oops0) : undefined;
     const faults = m.faultLog.count > this.faults0 ? m.faultLog.since(this.faults0) : undefined;
     const useAfterFree = m.oracle.figures().useAfterFreeAccesses > this.uaf0;

@@ -68,6 +68,7 @@ export class GuestMemfd {
     frame.bytes = null;
     pfn = frame.pfn;
     this.folios.set(index, pfn);
+    this.vm.stateVersion++;
     m.ledger.charge('gmemFolioAlloc');
     this.vm.event(() => `gmem${this.id}: alloc index ${index} -> pfn ${pfn}`);
     return pfn;
@@ -152,6 +153,7 @@ export class GuestMemfd {
     const m = this.machine;
     if (this.zapped.delete(index)) m.restoreToDirectMap(pfn);
     this.folios.delete(index);
+    this.vm.stateVersion++;
     // Out of the page cache the folio has no mapping any more (folio->mapping = NULL), so it is no
     // longer flagged no-direct-map, even while someone still holds a reference to it.
     const frame = m.mem.get(pfn);

@@ -78,6 +78,7 @@ function* walkCaches(
     coversCache: false,
   }));
   vm.inflight.push(...entries);
+  vm.stateVersion++;
   if (!reachesGpc) return;
   for (const entry of entries) {
     for (const c of [...vm.gpcList]) {
@@ -87,12 +88,14 @@ function* walkCaches(
       if (typeof now === 'boolean' ? now : yield* now) entry.coversCache = true;
     }
     entry.walked = true;
+    vm.stateVersion++;
   }
 }
 
 function dropInflight(vm: Vm, source: InflightInvalidation['source'], start: Va, end: Va): void {
   const i = vm.inflight.findIndex((x) => x.source === source && x.start === start && x.end === end);
   if (i >= 0) vm.inflight.splice(i, 1);
+  vm.stateVersion++;
 }
 
 /** The hva ranges through which the VM's memslots see a range of a gmem file. */
@@ -166,6 +169,7 @@ export function* setMemoryAttributes(
     if (toPrivate) vm.privateGfns.add(g);
     else vm.privateGfns.delete(g);
   }
+  vm.stateVersion++;
   if (ranges.length > 0) {
     vm.mmuInvalidateSeq++;
     vm.mmuInvalidateInProgress--;

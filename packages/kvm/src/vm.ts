@@ -51,6 +51,12 @@ export class Vm {
   readonly gpcList = new Set<InvalidationSubscriber>();
   /** hva ranges of invalidations in flight, and whether each reaches the caches. */
   readonly inflight: InflightInvalidation[] = [];
+  /**
+   * Bumped whenever VM-wide state the gpc invariants read changes other than through a page table: an
+   * invalidation starts, has walked the caches or ends; a guest_memfd folio is allocated or freed. A
+   * checker compares it to re-examine this VM's caches only when it moved.
+   */
+  stateVersion = 0;
   readonly gmemFiles: GuestMemfd[] = [];
   readonly vcpus: Vcpu[] = [];
   /** Private gfns (KVM_SET_MEMORY_ATTRIBUTES with PRIVATE). */

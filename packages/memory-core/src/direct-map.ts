@@ -1,5 +1,6 @@
-import { PAGES_PER_1G, PAGES_PER_2M, type Pfn } from './layout.ts';
+import { PAGES_PER_1G, PAGES_PER_2M, type Pfn, pageAddress, vpnOf } from './layout.ts';
 import type { CostLedger } from './ledger.ts';
+import type { PageChanges } from './page-changes.ts';
 
 export type LeafSize = '1G' | '2M' | '4K';
 
@@ -16,6 +17,8 @@ export interface RemoveResult {
  * page-table page per split; restoring never merges the leaf back (x86 CPA does not re-merge).
  */
 export class DirectMap {
+  /** Told of every page removed or restored, while someone watches (Machine.watchPageChanges). */
+  changes: PageChanges | null = null;
   private readonly absent = new Set<Pfn>();
   private readonly split1G = new Set<number>();
   private readonly split2M = new Set<number>();
@@ -68,6 +71,7 @@ export class DirectMap {
       this.ledger.addPageTablePages(1);
     }
     this.absent.add(pfn);
+    this.changes?.page(vpnOf(pageAddress(pfn)));
     this.ledger.charge('setDirectMapInvalid');
     return result;
   }
@@ -75,6 +79,7 @@ export class DirectMap {
   // Models set_direct_map_default_noflush(): the PTE comes back; the split stays.
   restore(pfn: Pfn): boolean {
     if (!this.absent.delete(pfn)) return false;
+    this.changes?.page(vpnOf(pageAddress(pfn)));
     this.ledger.charge('setDirectMapDefault');
     return true;
   }

@@ -57,6 +57,7 @@ export {
   type PageAllocStats,
   zoneBatchsize,
 } from './page-alloc.ts';
+export { PageChanges } from './page-changes.ts';
 export { PageTable, type Pte } from './page-table.ts';
 export { Prng } from './prng.ts';
 export {

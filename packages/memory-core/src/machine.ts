@@ -22,6 +22,7 @@ import { Mm } from './mm.ts';
 import { type AccessOp, type AccessOutcome, type AccessRecord, Mmu, type Translation } from './mmu.ts';
 import { GLOBAL_SCOPE, SafetyOracle } from './oracle.ts';
 import { PAGEBLOCK_PAGES } from './page-alloc.ts';
+import { PageChanges } from './page-changes.ts';
 import { PageTable, type Pte } from './page-table.ts';
 import { type Reachability, reachabilityOf } from './reachability.ts';
 import { TlbDirectory } from './tlb-directory.ts';
@@ -177,7 +178,30 @@ export class Machine {
   createMm(name: string): Mm {
     const mm = new Mm(this.#nextMmId++, name, this.ledger);
     this.mms.set(mm.id, mm);
+    mm.userPt.changes = this.#pageChanges;
+    mm.localPt.changes = this.#pageChanges;
     return mm;
+  }
+
+  /** The change log every page table, TLB and the direct map report to, once watchPageChanges ran. */
+  #pageChanges: PageChanges | null = null;
+
+  /**
+   * From now on, record which pages' translations change (PageChanges): for a checker that re-examines
+   * only what changed. Idempotent: a second call returns the same log.
+   */
+  watchPageChanges(): PageChanges {
+    if (this.#pageChanges !== null) return this.#pageChanges;
+    const changes = new PageChanges();
+    this.#pageChanges = changes;
+    this.kernelPt.changes = changes;
+    this.directMap.changes = changes;
+    for (const cpu of this.cpus) cpu.tlb.changes = changes;
+    for (const mm of this.mms.values()) {
+      mm.userPt.changes = changes;
+      mm.localPt.changes = changes;
+    }
+    return changes;
   }
 
   readonly #mmTeardown: Array<(mm: Mm) => void> = [];
@@ -191,6 +215,7 @@ export class Machine {
   destroyMm(mm: Mm): void {
     if (!mm.alive) return;
     for (const hook of this.#mmTeardown) hook(mm);
+    if (this.#pageChanges !== null) this.#pageChanges.everything = true;
     this.#shootdown.dropMm(mm);
     for (const id of mm.cpumask) {
       const cpu = this.cpus[id];
@@ -206,6 +231,8 @@ export class Machine {
   // Models switch_mm_irqs_off(): CR3 write with PCID (TLB entries of both mms are kept).
   switchMm(cpu: Cpu, mm: Mm | null): void {
     if (cpu.loadedMm === mm) return;
+    // Which mm a CPU has loaded decides what its user and mm-local addresses translate to.
+    if (this.#pageChanges !== null) this.#pageChanges.everything = true;
     if (cpu.loadedMm) cpu.loadedMm.cpumask.delete(cpu.id);
     cpu.loadedMm = mm;
     if (mm) mm.cpumask.add(cpu.id);

@@ -47,10 +47,12 @@ export class Mm {
       throw new RangeError(`${this.name}: VMA ${vma.name} overlaps an existing mapping`);
     }
     this.vmas.push(vma);
+    if (this.userPt.changes !== null) this.userPt.changes.everything = true;
   }
 
   removeVma(vma: Vma): void {
     const i = this.vmas.indexOf(vma);
     if (i >= 0) this.vmas.splice(i, 1);
+    if (this.userPt.changes !== null) this.userPt.changes.everything = true;
   }
 }

@@ -1,5 +1,6 @@
 import type { Pfn } from './layout.ts';
 import type { CostLedger } from './ledger.ts';
+import type { PageChanges } from './page-changes.ts';
 
 export interface Pte {
   readonly pfn: Pfn;
@@ -20,6 +21,8 @@ export class PageTable {
   private readonly tables = [new Set<number>(), new Set<number>(), new Set<number>()];
   /** The PTE page the last set() found present: the next set in the same 2 MiB needs no walk down. */
   private lastPtePage = -1;
+  /** Told of every leaf PTE set or cleared, while someone watches (Machine.watchPageChanges). */
+  changes: PageChanges | null = null;
 
   constructor(
     readonly name: string,
@@ -45,6 +48,7 @@ export class PageTable {
     if (Math.floor(vpn / 512) !== this.lastPtePage) this.allocTables(vpn);
     const prev = this.ptes.get(vpn);
     this.ptes.set(vpn, pte);
+    this.changes?.page(vpn);
     return prev;
   }
 
@@ -64,7 +68,10 @@ export class PageTable {
   // Models ptep_get_and_clear(): the PTE goes, TLBs are left to the caller's flush.
   clear(vpn: number): Pte | undefined {
     const prev = this.ptes.get(vpn);
-    if (prev) this.ptes.delete(vpn);
+    if (prev) {
+      this.ptes.delete(vpn);
+      this.changes?.page(vpn);
+    }
     return prev;
   }
 
@@ -75,6 +82,7 @@ export class PageTable {
   /** Free every table page (mm teardown). Returns the leaf PTEs that were still set. */
   destroy(): Array<[number, Pte]> {
     const left = [...this.ptes.entries()];
+    if (this.changes !== null) for (const [vpn] of left) this.changes.page(vpn);
     this.ptes.clear();
     const pages = this.tablePages;
     for (const level of this.tables) level.clear();

@@ -37,6 +37,7 @@ export class TlbShootdown {
       const e = this.cpus[id]?.tlb.entries.get(key);
       if (e && !e.stale && e.pfn !== newPfn) {
         e.stale = true;
+        this.cpus[id]?.tlb.changes?.page(vpn);
         if (e.scope >= 0) this.oracle.staleChanged(1);
       }
     }

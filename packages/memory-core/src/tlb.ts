@@ -1,4 +1,5 @@
 import type { Pfn } from './layout.ts';
+import type { PageChanges } from './page-changes.ts';
 import type { TlbDirectory } from './tlb-directory.ts';
 
 /** One cached translation. `asid` 0 = global (kernel G-bit) entry, else the owning mm's id (PCID). */
@@ -27,6 +28,8 @@ export const tlbKey = (asid: number, vpn: number): number => asid * ASID_STRIDE 
 export class Tlb {
   /** The translations, oldest first. Change them only through insert/remove/removeWhere. */
   readonly entries = new Map<number, TlbEntry>();
+  /** Told of every entry that leaves or is replaced, while someone watches (Machine.watchPageChanges). */
+  changes: PageChanges | null = null;
   constructor(
     readonly capacity: number,
     /** The machine's reverse index, told of every fill and removal (absent: a TLB on its own). */
@@ -50,6 +53,7 @@ export class Tlb {
         if (evicted) this.forget(evicted);
       }
     }
+    if (this.changes !== null && this.entries.has(entry.key)) this.changes.page(entry.vpn);
     this.entries.set(entry.key, entry);
     this.directory?.index.add(entry.asid, entry.vpn, this.directory.cpu);
     return evicted;
@@ -78,6 +82,7 @@ export class Tlb {
   }
 
   private forget(e: TlbEntry): void {
+    this.changes?.page(e.vpn);
     this.directory?.index.remove(e.asid, e.vpn, this.directory.cpu);
   }
 }

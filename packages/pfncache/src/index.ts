@@ -22,7 +22,9 @@ export {
   NULL_KHVA,
   zeroGpcCounters,
 } from './gpc.ts';
+export { InvariantTracker } from './invariant-tracker.ts';
 export {
+  checkCache,
   checkInvariants,
   currentPfn,
   type Invariant,

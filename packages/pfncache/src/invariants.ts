@@ -274,13 +274,17 @@ export const invariants: readonly Invariant[] = [
 /** Run every invariant on the caches; at-rest ones only where the cache is at rest. */
 export function checkInvariants(caches: Iterable<GfnToPfnCache>): InvariantViolation[] {
   const out: InvariantViolation[] = [];
-  for (const g of caches) {
-    const rest = atRest(g);
-    for (const inv of invariants) {
-      if (inv.atRest && !rest) continue;
-      const d = inv.check(g);
-      if (d) out.push({ invariant: inv.name, cache: g.name, detail: d });
-    }
+  for (const g of caches) checkCache(g, out);
+  return out;
+}
+
+/** Every invariant on one cache (at-rest ones only at rest), appended to `out`. */
+export function checkCache(g: GfnToPfnCache, out: InvariantViolation[] = []): InvariantViolation[] {
+  const rest = atRest(g);
+  for (const inv of invariants) {
+    if (inv.atRest && !rest) continue;
+    const d = inv.check(g);
+    if (d) out.push({ invariant: inv.name, cache: g.name, detail: d });
   }
   return out;
 }

@@ -366,8 +366,12 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions): Sc
       error = (e as Error).message;
       result = 'error';
     }
-    const seen = observer.end();
     const cache = cacheName ? w.caches.get(cacheName) : undefined;
+    // The caches the op ran on; an invalidation or a PTE change reaches the others through the tracker.
+    const seen = observer.end([
+      cache,
+      pending?.cache === undefined ? undefined : w.caches.get(pending.cache),
+    ]);
     const entry: TraceEntry = {
       step: i + 1,
       thread: step.thread,
