@@ -8,10 +8,12 @@ const LEN = 32;
 // Models guest_memfd churn under active caches: the VMM punches holes in guest memory (balloon,
 // discard, shared/private conversion) including pages that caches hold, the vCPUs keep using
 // their caches (refreshing onto re-faulted pages), and the VMM keeps faulting its own memory in
-// on its CPU, which is where freed pages are handed out again.
+// on its CPU. Punched folios are unmovable and the VMM's anon faults movable, so the allocator hands
+// punched folios back to later guest_memfd faults (once the VMM CPU's per-CPU list passes its high
+// mark), not to the VMM's anon memory.
 export const gmemChurn = defineWorkload({
   name: 'gmem-churn',
-  summary: 'punch-hole and re-fault of guest_memfd pages under active caches; freed pages reused by the VMM',
+  summary: 'punch-hole and re-fault of guest_memfd pages under active caches; punched folios come back to later guest_memfd faults',
   params: z.object({
     vms: count(1, 64, 1),
     vcpusPerVm: count(1, 256, 4),
