@@ -13,7 +13,8 @@ const LEN = 32;
 // mark), not to the VMM's anon memory.
 export const gmemChurn = defineWorkload({
   name: 'gmem-churn',
-  summary: 'punch-hole and re-fault of guest_memfd pages under active caches; punched folios come back to later guest_memfd faults',
+  summary:
+    'punch-hole and re-fault of guest_memfd pages under active caches; punched folios come back to later guest_memfd faults',
   params: z.object({
     vms: count(1, 64, 1),
     vcpusPerVm: count(1, 256, 4),
