@@ -58,7 +58,7 @@ export class Host {
   /** Made at the first observe(), so worlds that never observe pay nothing for change tracking. */
   private tracker: InvariantTracker | undefined;
   private readonly stepCounters = new StepCounters();
-  /** Caches created since the last observed step ended, in creation order. */
+  /** Caches created since the last observed step ended, in creation order (kept once observing). */
   private fresh: GfnToPfnCache[] = [];
 
   constructor(spec: HostSpec<object>) {
@@ -131,7 +131,8 @@ export class Host {
     if (this.caches.has(name)) throw new ModelUsageError(`cache ${name} already exists`);
     const c = new this.gpcClass(vm, this.backend, name);
     this.caches.set(name, c);
-    this.fresh.push(c);
+    // Only a host that observes tracks caches; the first observe() takes every cache made before it.
+    if (this.tracker !== undefined) this.fresh.push(c);
     return c;
   }
 
@@ -140,6 +141,7 @@ export class Host {
     if (this.tracker === undefined) {
       this.tracker = new InvariantTracker(this.machine);
       // Caches made before the first step start from their counters then, as a before/after sum would.
+      this.fresh = [...this.caches.values()];
       this.stepCounters.take(this.fresh);
     }
     return new StepObserver(this.machine, this.tracker, this.stepCounters, () => this.takeFresh());
