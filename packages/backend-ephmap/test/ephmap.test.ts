@@ -1,6 +1,7 @@
+import { BackendRegistry } from '@khva/backend-api';
 import { createTestWorld } from '@khva/backend-testkit';
 import { MM_LOCAL_SIZE, MM_LOCAL_START, PAGE_SIZE, runAlone, vpnOf } from '@khva/memory-core';
-import { BackendRegistry, gpcUse, NULL_KHVA } from '@khva/pfncache';
+import { gpcUse, NULL_KHVA } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import {
   EphmapBackend,

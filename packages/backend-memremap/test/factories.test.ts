@@ -1,5 +1,5 @@
+import { BackendRegistry } from '@khva/backend-api';
 import { Machine } from '@khva/memory-core';
-import { BackendRegistry } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import {
   MemremapBackend,

@@ -1,6 +1,7 @@
+import { BackendRegistry } from '@khva/backend-api';
 import { createTestWorld } from '@khva/backend-testkit';
 import { lazyMaxPages, MM_LOCAL_START, PAGE_SIZE, regionOf, runAlone } from '@khva/memory-core';
-import { BackendRegistry, gpcUse } from '@khva/pfncache';
+import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { MM_LOCAL_MAP_SIZE, MmLocalBackend, mmLocalBackend } from '../src/index.ts';
 

@@ -1,16 +1,13 @@
+import type {
+  AccessResult,
+  BackendFactory,
+  BackendTraits,
+  MappingBackend,
+  MapResult,
+} from '@khva/backend-api';
 import type { KernelOptions } from '@khva/kvm';
 import { PAGE_SIZE, type Pfn } from '@khva/memory-core';
-import {
-  type AccessResult,
-  type BackendFactory,
-  type BackendTraits,
-  checkInvariants,
-  GfnToPfnCache,
-  gpcUse,
-  type MappingBackend,
-  type MapResult,
-  NULL_KHVA,
-} from '@khva/pfncache';
+import { checkInvariants, GfnToPfnCache, gpcUse, NULL_KHVA } from '@khva/pfncache';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   CONTEXT_LABELS,

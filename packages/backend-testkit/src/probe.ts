@@ -1,5 +1,5 @@
+import type { BackendTraits, MappingBackend } from '@khva/backend-api';
 import { type AccessOutcome, type Pfn, regionOf, type Va } from '@khva/memory-core';
-import type { BackendTraits, MappingBackend } from '@khva/pfncache';
 import type { ContextName, TestWorld, WorldSnapshot } from './world.ts';
 
 /** Every context the contract probes, in the order it probes them. */

@@ -1,6 +1,7 @@
 // Small reference backends that exercise every branch of the contract (one per kind), plus
 // deliberately broken ones to prove the checks catch what they claim to. Not real strategies.
 import type { BackendVm } from '@khva/backend-api';
+import { type BackendFactory, defineBackend, type MappingBackend } from '@khva/backend-api';
 import {
   directMapPfn,
   type Machine,
@@ -11,7 +12,6 @@ import {
   type Va,
   VaRange,
 } from '@khva/memory-core';
-import { type BackendFactory, defineBackend, type MappingBackend } from '@khva/pfncache';
 
 const everywhere = {
   usableFromIrq: true,

@@ -1,6 +1,7 @@
 // test/contract.test.ts of a (toy) backend package: the contract in one call, plus its own tests.
+
+import { type BackendTraits, defineBackend } from '@khva/backend-api';
 import { createTestWorld, describeBackendContract } from '@khva/backend-testkit';
-import { type BackendTraits, defineBackend } from '@khva/pfncache';
 import { expect, it } from 'vitest';
 
 // A toy backend: khva = page_address(pfn), i.e. what the `direct-map` backend does.

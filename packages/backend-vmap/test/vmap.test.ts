@@ -1,3 +1,4 @@
+import type { MappingBackend } from '@khva/backend-api';
 import { createTestWorld, type TestWorld } from '@khva/backend-testkit';
 import {
   Machine,
@@ -8,7 +9,7 @@ import {
   runAlone,
   VMALLOC_SIZE,
 } from '@khva/memory-core';
-import { GfnToPfnCache, type MappingBackend } from '@khva/pfncache';
+import { GfnToPfnCache } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { fls, lazyMaxPages, vmapBackend } from '../src/index.ts';
 

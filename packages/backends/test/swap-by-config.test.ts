@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UnknownBackendError } from '@khva/backend-api';
 import { runScenarioFile } from '@khva/host/scenario/file';
-import { UnknownBackendError } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { builtinBackendNames, createDefaultRegistry } from '../src/index.ts';
 

@@ -1,5 +1,6 @@
+import type { BackendRegistry } from '@khva/backend-api';
 import type { Scenario } from '@khva/host/scenario';
-import type { BackendRegistry, GfnToPfnCache } from '@khva/pfncache';
+import type { GfnToPfnCache } from '@khva/pfncache';
 import { buildCounterexample, type Counterexample } from './counterexample.ts';
 import { dependent, type Footprint } from './footprint.ts';
 import { ScheduleRun, type ThreadOps, threadOps, type Violation, type WorldOptions } from './world.ts';

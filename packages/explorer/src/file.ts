@@ -1,8 +1,8 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { BackendRegistry } from '@khva/backend-api';
 import { type Scenario, validateScenario } from '@khva/host/scenario';
 import { loadScenarioFile } from '@khva/host/scenario/file';
-import type { BackendRegistry } from '@khva/pfncache';
 import {
   type ExploreOptions,
   type ExploreProgress,

@@ -1,6 +1,7 @@
+import type { BackendRegistry } from '@khva/backend-api';
 import type { Scenario, ScenarioStep } from '@khva/host/scenario';
 import { defaultKernelOptions } from '@khva/kvm';
-import type { BackendRegistry, GfnToPfnCache } from '@khva/pfncache';
+import type { GfnToPfnCache } from '@khva/pfncache';
 import fc from 'fast-check';
 import { buildCounterexample, type Counterexample } from './counterexample.ts';
 import { ScheduleRun, type StepEvent, threadOps, type Violation } from './world.ts';
