@@ -39,6 +39,11 @@ export interface HostThreadSpec {
   readonly kind: ThreadKind;
   readonly cpu: number;
   readonly vm?: string;
+  /**
+   * Enter the thread on its CPU now (default: yes when it has an mm). false: only spawn it, so the
+   * caller decides when it first runs (a context switch loads an mm, charges cycles, moves TLBs).
+   */
+  readonly enter?: boolean;
 }
 
 /**
@@ -81,13 +86,29 @@ export class Host {
     if (this.vms.has(spec.name)) throw new ModelUsageError(`vm ${spec.name} already exists`);
     const vm = this.kvm.createVm(spec.name);
     this.vms.set(spec.name, vm);
-    const kt = this.kvm.kthread();
-    for (const ms of spec.memslots ?? []) {
-      const r = runAlone(vm.setMemslot(kt, ms));
-      if (r !== 0) throw new ModelUsageError(`vms.${spec.name}: memslot ${ms.slot}: ${r.errno} ${r.reason}`);
-    }
+    this.setMemslots(vm, spec.memslots ?? []);
     for (const mp of spec.mappings ?? []) vm.mapAnon(mp.hva, mp.pages);
     return vm;
+  }
+
+  /**
+   * Set memslots in order (KVM_SET_USER_MEMORY_REGION2), each to its end: from thread `from`, entered
+   * first as a VMM ioctl runs in its own process, or by default from the housekeeping kthread.
+   */
+  setMemslots(vm: Vm, memslots: readonly MemslotSpec[], from?: SimThread): void {
+    if (from) this.enter(from);
+    const t = from ?? this.kvm.kthread();
+    for (const ms of memslots) {
+      const r = runAlone(vm.setMemslot(t, ms));
+      if (r !== 0) throw new ModelUsageError(`vms.${vm.name}: memslot ${ms.slot}: ${r.errno} ${r.reason}`);
+    }
+  }
+
+  /** Tear a VM down (kvm.destroyVm: its caches deactivated first) and forget it and its threads' link to it. */
+  destroyVm(vm: Vm): void {
+    this.kvm.destroyVm(vm);
+    if (this.vms.get(vm.name) === vm) this.vms.delete(vm.name);
+    for (const [name, v] of this.threadVm) if (v === vm) this.threadVm.delete(name);
   }
 
   vm(name: string): Vm {
@@ -98,7 +119,8 @@ export class Host {
 
   /**
    * Spawn a thread. vcpu and host threads of a VM run in its mm, a process gets an mm of its own;
-   * a thread with an mm is entered on its CPU at once (the last one placed is what runs there).
+   * a thread with an mm is entered on its CPU at once unless `enter: false` (the last one placed is
+   * what runs there).
    */
   addThread(spec: HostThreadSpec): SimThread {
     const vm = spec.vm !== undefined ? this.vm(spec.vm) : undefined;
@@ -107,7 +129,7 @@ export class Host {
     if (spec.kind === 'process') mm = this.machine.createMm(spec.name);
     if (vm) this.threadVm.set(spec.name, vm);
     const t = this.kvm.scheduler.spawn({ name: spec.name, kind: spec.kind, cpu: spec.cpu, mm });
-    if (mm) this.enter(t);
+    if (mm && spec.enter !== false) this.enter(t);
     return t;
   }
 

@@ -95,4 +95,30 @@ describe('Host', () => {
       violations: [],
     });
   });
+
+  it('spawns without entering when asked, sets memslots from a given thread, forgets a destroyed VM', () => {
+    const host = new Host({ machine: { cpus: 2 }, backend: vmapBackend });
+    const vm = host.addVm({ name: 'vm0' });
+    const cr3 = () => host.machine.ledger.byRow.get('cr3Write') ?? 0;
+    const before = cr3();
+    const vmm = host.addThread({ name: 'vmm', kind: 'host', vm: 'vm0', cpu: 1, enter: false });
+    const proc = host.addThread({ name: 'proc', kind: 'process', cpu: 0, enter: false });
+    // Spawned only: no mm loaded, no context switch charged.
+    expect(host.machine.cpu(1).loadedMm).toBeNull();
+    expect(host.machine.cpu(0).loadedMm).not.toBe(proc.spec.mm);
+    expect(cr3()).toBe(before);
+    // An ioctl from the VMM thread: it is entered first (its mm on its CPU, that CPU current).
+    host.setMemslots(vm, [anonSlot], vmm);
+    expect(vm.memslots.slots.get(1)?.userspaceAddr).toBe(anonSlot.hva);
+    expect(host.machine.cpu(1).loadedMm).toBe(vm.mm);
+    expect(host.machine.currentCpu).toBe(1);
+    expect(cr3()).toBeGreaterThan(before);
+    expect(() => host.setMemslots(vm, [{ ...anonSlot, slot: 2 }])).toThrow('memslot 2');
+    host.destroyVm(vm);
+    expect(vm.alive).toBe(false);
+    expect(host.vms.has('vm0')).toBe(false);
+    expect(host.threadVm.has('vmm')).toBe(false);
+    // The name is free again.
+    expect(host.addVm({ name: 'vm0' })).not.toBe(vm);
+  });
 });

@@ -1,5 +1,6 @@
-import { Kvm, type Vm } from '@khva/kvm';
-import { type Machine, PAGE_SIZE, Prng, runAlone, type SimThread, type ThreadBody } from '@khva/memory-core';
+import { Host } from '@khva/host';
+import type { Kvm, MemslotSpec, Vm } from '@khva/kvm';
+import { type Machine, PAGE_SIZE, Prng, type SimThread, type ThreadBody } from '@khva/memory-core';
 import {
   GfnToPfnCache,
   type GpcCounters,
@@ -34,12 +35,14 @@ export interface GuestVm {
 }
 
 /**
- * One workload run: the host (machine + scheduler + kernel variant), the backend under test,
- * the caches ever created, and the figures collected at the end. Every workload draws its events
- * from its own seeded PRNG before or independently of what the backend does, so the same seed
- * gives every backend the same sequence of events.
+ * One workload run: a preset over `@khva/host` (machine + scheduler + kernel variant, the backend
+ * under test made from the run's factory), the caches ever created, and the figures collected at
+ * the end. Every workload draws its events from its own seeded PRNG before or independently of what
+ * the backend does, so the same seed gives every backend the same sequence of events.
  */
 export class Harness {
+  /** The world: VMs, memslots, threads and the one context switch come from it. */
+  readonly host: Host;
   readonly kvm: Kvm;
   readonly machine: Machine;
   readonly backend: MappingBackend;
@@ -52,10 +55,9 @@ export class Harness {
   /** Events that the fast path could not deliver and a slow path did later. */
   slowPath = 0;
   private nextVm = 0;
-  private threadCount = 0;
 
   constructor(readonly ctx: WorkloadRunContext) {
-    this.kvm = new Kvm({
+    this.host = new Host({
       machine: {
         cpus: ctx.machine.cpus,
         tlbEntries: ctx.machine.tlbEntries,
@@ -65,12 +67,12 @@ export class Harness {
       },
       kernel: ctx.kernel,
       seed: ctx.seed,
+      backend: ctx.backend,
+      ...(ctx.backendOptions === undefined ? {} : { backendOptions: { ...ctx.backendOptions } }),
     });
-    this.machine = this.kvm.machine;
-    this.backend = ctx.backend.create(
-      this.machine,
-      ctx.backendOptions === undefined ? undefined : { ...ctx.backendOptions },
-    );
+    this.kvm = this.host.kvm;
+    this.machine = this.host.machine;
+    this.backend = this.host.backend;
     this.prng = new Prng(ctx.seed);
   }
 
@@ -80,71 +82,56 @@ export class Harness {
 
   /** Run a body on a thread to completion (no other thread runs meanwhile). */
   run<R>(t: SimThread, body: ThreadBody<R>): R {
-    t.start(body);
-    this.kvm.scheduler.runToCompletion(t);
-    return t.result as R;
+    return this.host.run(t, body);
   }
 
-  spawn(kind: SimThread['kind'], cpu: number, mm: Vm['mm'] | null, name?: string): SimThread {
-    return this.kvm.scheduler.spawn({ name: name ?? `${kind}${this.threadCount++}`, kind, cpu, mm });
-  }
-
-  /** A VM (its own VMM process) with NO_DIRECT_MAP guest_memfd slots, vCPU threads and a VMM thread. */
+  /**
+   * A VM (its own VMM process) with NO_DIRECT_MAP guest_memfd slots, vCPU threads and a VMM thread,
+   * spawned but not entered: the workload decides what runs first.
+   */
   createGuest(layout: GuestLayout, vcpus: number, firstCpu = 0): GuestVm {
     const id = this.nextVm++;
-    const vm = this.kvm.createVm(`vm${id}`);
-    const kt = this.kvm.kthread();
+    const name = `vm${id}`;
     const flags = { mmap: true, noDirectMap: true };
-    const ok = (r: unknown) => {
-      if (r !== 0) throw new Error(`workload setup failed: ${JSON.stringify(r)}`);
-    };
-    ok(
-      runAlone(
-        vm.setMemslot(kt, {
-          slot: 0,
-          gfn: PV_GFN,
-          pages: layout.pvPages,
-          backing: 'gmem',
-          hva: GMEM_PV_HVA,
-          gmemFlags: flags,
-          vmmMapped: false,
-          sensitivity: 'pv',
-        }),
-      ),
-    );
+    const memslots: MemslotSpec[] = [
+      {
+        slot: 0,
+        gfn: PV_GFN,
+        pages: layout.pvPages,
+        backing: 'gmem',
+        hva: GMEM_PV_HVA,
+        gmemFlags: flags,
+        vmmMapped: false,
+        sensitivity: 'pv',
+      },
+    ];
     if (layout.secretPages > 0) {
-      ok(
-        runAlone(
-          vm.setMemslot(kt, {
-            slot: 1,
-            gfn: SECRET_GFN,
-            pages: layout.secretPages,
-            backing: 'gmem',
-            hva: GMEM_SECRET_HVA,
-            gmemFlags: flags,
-            vmmMapped: false,
-            sensitivity: 'secret',
-          }),
-        ),
-      );
+      memslots.push({
+        slot: 1,
+        gfn: SECRET_GFN,
+        pages: layout.secretPages,
+        backing: 'gmem',
+        hva: GMEM_SECRET_HVA,
+        gmemFlags: flags,
+        vmmMapped: false,
+        sensitivity: 'secret',
+      });
     }
     if ((layout.anonPages ?? 0) > 0) {
-      ok(
-        runAlone(
-          vm.setMemslot(kt, {
-            slot: 2,
-            gfn: ANON_GFN,
-            pages: layout.anonPages ?? 0,
-            backing: 'anon',
-            hva: ANON_HVA,
-          }),
-        ),
-      );
+      memslots.push({ slot: 2, gfn: ANON_GFN, pages: layout.anonPages ?? 0, backing: 'anon', hva: ANON_HVA });
     }
+    const vm = this.host.addVm({ name, memslots });
+    const cpu = (i: number) => (firstCpu + i) % this.cpus;
     const threads = Array.from({ length: vcpus }, (_, i) =>
-      this.spawn('vcpu', (firstCpu + i) % this.cpus, vm.mm, `vm${id}-vcpu${i}`),
+      this.host.addThread({ name: `${name}-vcpu${i}`, kind: 'vcpu', cpu: cpu(i), vm: name, enter: false }),
     );
-    const vmm = this.spawn('host', (firstCpu + vcpus) % this.cpus, vm.mm, `vm${id}-vmm`);
+    const vmm = this.host.addThread({
+      name: `${name}-vmm`,
+      kind: 'host',
+      cpu: cpu(vcpus),
+      vm: name,
+      enter: false,
+    });
     vm.vcpus.push(...threads.map((t, i) => ({ id: i, thread: t.name })));
     // The guest runs: its vCPUs fault its data pages in (kvm_gmem_get_pfn at stage-2 faults).
     for (let p = 0; p < layout.secretPages; p++) {
@@ -162,21 +149,26 @@ export class Harness {
     return Array.from({ length: n }, (_, i) => this.createGuest(layout, vcpus, i * vcpus));
   }
 
-  /** n unrelated processes (each its own mm), pinned round-robin on the CPUs. */
+  /** Tear a guest's VM down (its caches retired first), so the host keeps nothing of it. */
+  destroyGuest(g: GuestVm): void {
+    this.host.destroyVm(g.vm);
+  }
+
+  /** n unrelated processes (each its own mm), pinned round-robin on the CPUs, not entered. */
   spawnProcesses(n: number): SimThread[] {
     return Array.from({ length: n }, (_, i) =>
-      this.spawn('process', i % this.cpus, this.machine.createMm(`proc${i}`), `proc${i}`),
+      this.host.addThread({ name: `proc${i}`, kind: 'process', cpu: i % this.cpus, enter: false }),
     );
   }
 
   /** One hard-IRQ thread per CPU (it runs on whatever mm that CPU has loaded). */
   spawnIrqs(): SimThread[] {
-    return this.machine.cpus.map((c) => this.spawn('irq', c.id, null, `irq${c.id}`));
+    return this.machine.cpus.map((c) => this.host.addThread({ name: `irq${c.id}`, kind: 'irq', cpu: c.id }));
   }
 
-  /** Context-switch a thread onto its CPU now, without running it. */
+  /** Context-switch a thread onto its CPU now, without running it (the host's one context switch). */
   enter(t: SimThread): void {
-    this.kvm.scheduler.enter(t);
+    this.host.enter(t);
   }
 
   /** Move a thread to another CPU and run it there (vCPU migration). */

@@ -33,7 +33,7 @@ export const vmChurn = defineWorkload({
         h.use(t, caches[v]!, LEN, false);
       }
       h.retireAll(g.vm);
-      h.kvm.destroyVm(g.vm);
+      h.destroyGuest(g);
       if ((n & 15) === 0) ctx.onProgress(n / p.vms);
     }
     ctx.onProgress(1);
