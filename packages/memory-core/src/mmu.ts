@@ -22,7 +22,7 @@ import type { CostLedger } from './ledger.ts';
 import type { Mm } from './mm.ts';
 import type { SafetyOracle } from './oracle.ts';
 import type { PageTable, Pte } from './page-table.ts';
-import { type TlbEntry, tlbKey } from './tlb.ts';
+import type { Tlb } from './tlb.ts';
 import type { TlbShootdown } from './tlb-flush.ts';
 
 export type AccessOp = 'read' | 'write';
@@ -81,8 +81,9 @@ export class Mmu {
     const region = regionOf(va);
     const asid = region === 'direct-map' || region === 'vmalloc' ? 0 : (cpu.loadedMm?.id ?? -1);
     if (asid < 0) return null;
-    const e = cpu.tlb.lookup(asid, vpn);
-    if (e) return { pfn: e.pfn, gen: e.gen, via: 'tlb', stale: e.stale };
+    const tlb = cpu.tlb;
+    const s = tlb.find(asid, vpn);
+    if (s >= 0) return { pfn: tlb.pfnAt(s), gen: tlb.genAt(s), via: 'tlb', stale: tlb.isStale(s) };
     const pte = this.walk(cpu, va);
     return pte ? { pfn: pte.pfn, gen: pte.gen, via: 'pte', stale: false } : null;
   }
@@ -134,37 +135,75 @@ export class Mmu {
       (va >= VMALLOC_START && va < VMALLOC_START + VMALLOC_SIZE);
     const mm = cpu.loadedMm;
     const asid = global ? 0 : (mm?.id ?? -1);
-    let entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
-    let tlbHit = entry !== undefined;
-    if (entry !== undefined) ledger.chargeRow(TLB_HIT);
+    const tlb = cpu.tlb;
+    let slot = asid >= 0 ? tlb.find(asid, vpn) : -1;
+    let tlbHit = slot >= 0;
+    if (tlbHit) ledger.chargeRow(TLB_HIT);
     else {
       const walked = this.translateMiss(ctx, va, vpn, global, mm, op);
-      if ('ok' in walked) return walked;
-      entry = walked;
+      if (typeof walked !== 'number') return walked;
+      slot = walked;
       tlbHit = this.missEndedInHit;
     }
-    const frame = mem.get(entry.pfn);
+    const pfn = tlb.pfnAt(slot);
+    // The frame is remembered in the slot once found: a frame, once it exists, stays the same
+    // object for its pfn (memory never drops one), and the write or read below touches it anyway.
+    let frame = tlb.frameAt(slot);
+    if (frame === undefined) {
+      frame = mem.get(pfn);
+      if (frame !== undefined) tlb.rememberFrame(slot, frame);
+    }
     // A direct-map entry is right in every life of the frame (page_address() never changes),
     // so only a free frame makes it a use-after-free; other entries also go stale on reuse.
+    const ident = tlb.identAt(slot);
     let useAfterFree =
-      !frame ||
+      frame === undefined ||
       frame.owner === FREE ||
-      (!entry.viaDirectMap && entry.ident !== undefined && frame.ident !== entry.ident);
-    if (useAfterFree && entry.scope >= 0) this.m.oracle.useAfterFreeAccess();
+      (!tlb.viaDirectMapAt(slot) && ident !== undefined && frame.ident !== ident);
+    if (useAfterFree && tlb.scopeAt(slot) >= 0) this.m.oracle.useAfterFreeAccess();
     // The caller's own idea of what the page holds (a gpc's pfn identity): another life is a use-after-free.
     if (!useAfterFree && expectIdent !== undefined && frame!.ident !== expectIdent) {
       this.m.oracle.useAfterFreeAccess();
       useAfterFree = true;
     }
     ledger.chargeRow(CACHE_ACCESS);
-    let out: Uint8Array | null = null;
-    if (frame) {
+    const stale = tlb.isStale(slot);
+    if (frame !== undefined) {
       if (op === 'write') {
         if (data) mem.write(frame, offset, data);
         else mem.zero(frame, offset, len);
-      } else out = mem.read(frame, offset, len);
+      } else {
+        return { ok: true, pfn, tlbHit, stale, useAfterFree, data: mem.read(frame, offset, len) };
+      }
     }
-    return { ok: true, pfn: entry.pfn, tlbHit, stale: entry.stale, useAfterFree, data: out };
+    // A write's outcome carries no data: the common one (a hit on a live entry) is shared.
+    if (tlbHit && !stale && !useAfterFree) return this.liveWriteHit(pfn);
+    return { ok: true, pfn, tlbHit, stale, useAfterFree, data: null };
+  }
+
+  /** The outcome of a TLB-hit write through a live entry to pfn, made once per pfn in a row (frozen). */
+  private lastHit: AccessOutcome = Object.freeze({
+    ok: true,
+    pfn: -1,
+    tlbHit: true,
+    stale: false,
+    useAfterFree: false,
+    data: null,
+  });
+
+  private liveWriteHit(pfn: Pfn): AccessOutcome {
+    const last = this.lastHit;
+    if (last.ok && last.pfn === pfn) return last;
+    const out: AccessOutcome = Object.freeze({
+      ok: true,
+      pfn,
+      tlbHit: true,
+      stale: false,
+      useAfterFree: false,
+      data: null,
+    });
+    this.lastHit = out;
+    return out;
   }
 
   /** The last translateMiss() found the entry in the TLB on its retry (after a user fault). */
@@ -181,7 +220,7 @@ export class Mmu {
     global: boolean,
     mm: Mm | null,
     op: AccessOp,
-  ): TlbEntry | AccessOutcome {
+  ): number | AccessOutcome {
     const { ledger } = this.m;
     this.missEndedInHit = false;
     const cpu = ctx.cpu;
@@ -189,11 +228,11 @@ export class Mmu {
     for (let attempt = 0; attempt < 2; attempt++) {
       const asid = global ? 0 : (mm?.id ?? -1);
       if (attempt > 0) {
-        const entry = asid >= 0 ? cpu.tlb.lookup(asid, vpn) : undefined;
-        if (entry) {
+        const slot = asid >= 0 ? cpu.tlb.find(asid, vpn) : -1;
+        if (slot >= 0) {
           ledger.chargeRow(TLB_HIT);
           this.missEndedInHit = true;
-          return entry;
+          return slot;
         }
       }
       ledger.chargeRow(PAGE_WALK);
@@ -222,18 +261,23 @@ export class Mmu {
   }
 
   // Models a TLB fill after a walk: the entry remembers the frame identity it translated to.
-  private fill(cpu: Cpu, asid: number, vpn: number, pte: Pte, region: string): TlbEntry {
+  private fill(cpu: Cpu, asid: number, vpn: number, pte: Pte, region: string): number {
     const viaDirectMap = region === 'direct-map';
     const scope = region === 'user' ? -1 : asid;
-    const key = tlbKey(asid, vpn);
-    const entry: TlbEntry =
-      pte.ident !== undefined
-        ? { key, vpn, asid, pfn: pte.pfn, gen: pte.gen, ident: pte.ident, viaDirectMap, scope, stale: false }
-        : { key, vpn, asid, pfn: pte.pfn, gen: pte.gen, viaDirectMap, scope, stale: false };
-    const evicted = cpu.tlb.insert(entry);
-    if (evicted) this.m.shootdown.entryGone(evicted);
+    const tlb: Tlb = cpu.tlb;
+    const slot = tlb.fill(
+      asid,
+      vpn,
+      pte.pfn,
+      pte.gen,
+      pte.ident,
+      viaDirectMap,
+      scope,
+      false,
+      this.m.shootdown.slotGone,
+    );
     if (scope >= 0) this.m.oracle.addRef(pte.pfn, scope, pte.ident ?? '', viaDirectMap);
-    return entry;
+    return slot;
   }
 
   private fail(

@@ -3,7 +3,7 @@ import { PAGE_SIZE, type Pfn, type Va, vpnOf } from './layout.ts';
 import type { CostLedger } from './ledger.ts';
 import type { Mm } from './mm.ts';
 import type { SafetyOracle } from './oracle.ts';
-import { type TlbEntry, tlbKey } from './tlb.ts';
+import type { Tlb, TlbEntry, TlbGone } from './tlb.ts';
 import type { TlbDirectory } from './tlb-directory.ts';
 
 /**
@@ -32,49 +32,63 @@ export class TlbShootdown {
 
   /** After a PTE change, every TLB entry that no longer matches it becomes stale. */
   markStale(asid: number, vpn: number, newPfn: Pfn | null): void {
-    const key = tlbKey(asid, vpn);
     for (const id of this.directory.holders(asid, vpn)) {
-      const e = this.cpus[id]?.tlb.entries.get(key);
-      if (e && !e.stale && e.pfn !== newPfn) {
-        e.stale = true;
-        this.cpus[id]?.tlb.changes?.page(vpn);
-        if (e.scope >= 0) this.oracle.staleChanged(1);
+      const tlb = this.cpus[id]?.tlb;
+      const s = tlb ? tlb.find(asid, vpn) : -1;
+      if (tlb && s >= 0 && !tlb.isStale(s) && tlb.pfnAt(s) !== newPfn) {
+        tlb.markStaleAt(s);
+        tlb.changes?.page(vpn);
+        if (tlb.scopeAt(s) >= 0) this.oracle.staleChanged(1);
       }
     }
   }
 
   /** A TLB entry left its TLB: the oracle stops counting it. */
   entryGone(e: TlbEntry): void {
-    if (e.scope < 0) return;
-    if (e.stale) this.oracle.staleChanged(-1);
-    this.oracle.dropRef(e.pfn, e.scope, e.ident ?? '', e.viaDirectMap);
+    this.gone(e.scope, e.stale, e.pfn, e.ident, e.viaDirectMap);
+  }
+
+  /** The same for the entry in a TLB slot, as it leaves (no entry object made). */
+  readonly slotGone: TlbGone = (tlb: Tlb, slot: number) =>
+    this.gone(
+      tlb.scopeAt(slot),
+      tlb.isStale(slot),
+      tlb.pfnAt(slot),
+      tlb.identAt(slot),
+      tlb.viaDirectMapAt(slot),
+    );
+
+  private gone(
+    scope: number,
+    stale: boolean,
+    pfn: Pfn,
+    ident: string | undefined,
+    viaDirectMap: boolean,
+  ): void {
+    if (scope < 0) return;
+    if (stale) this.oracle.staleChanged(-1);
+    this.oracle.dropRef(pfn, scope, ident ?? '', viaDirectMap);
   }
 
   /** Drop every entry of an mm from every TLB (mm teardown: no charge, the mm is gone). */
   dropMm(mm: Mm): void {
-    for (const { vpn, cpu } of this.directory.cached(mm.id)) {
-      const e = this.cpus[cpu]?.tlb.remove(tlbKey(mm.id, vpn));
-      if (e) this.entryGone(e);
-    }
+    for (const { vpn, cpu } of this.directory.cached(mm.id))
+      this.cpus[cpu]?.tlb.drop(mm.id, vpn, this.slotGone);
     this.directory.forgetAsid(mm.id);
   }
 
   // Models a local invlpg (flush_tlb_one_kernel / flush_tlb_one_user on this CPU only).
   flushLocalPage(cpu: Cpu, va: Va): void {
     const vpn = vpnOf(va);
-    const g = cpu.tlb.remove(tlbKey(0, vpn));
-    if (g) this.entryGone(g);
-    if (cpu.loadedMm) {
-      const u = cpu.tlb.remove(tlbKey(cpu.loadedMm.id, vpn));
-      if (u) this.entryGone(u);
-    }
+    cpu.tlb.drop(0, vpn, this.slotGone);
+    if (cpu.loadedMm) cpu.tlb.drop(cpu.loadedMm.id, vpn, this.slotGone);
     this.ledger.charge('invlpg');
     this.ledger.counters.tlbFlushesLocal++;
   }
 
   // Models flush_tlb_local() (non-global entries) or __flush_tlb_all() (everything) on one CPU.
   flushLocalAll(cpu: Cpu, includeGlobal: boolean): void {
-    for (const e of cpu.tlb.removeWhere((x) => includeGlobal || x.asid !== 0)) this.entryGone(e);
+    cpu.tlb.dropAll(includeGlobal, this.slotGone);
     this.ledger.charge(includeGlobal ? 'flushAllGlobal' : 'flushLocalAll');
     this.ledger.counters.tlbFlushesLocal++;
   }
@@ -94,7 +108,7 @@ export class TlbShootdown {
         if (!cpu.online || cpu.tlb.entries.size === 0) continue;
         const before = this.onlineBefore(cpu.id);
         if (before > charged) this.ledger.charge('flushAllGlobal', before - charged);
-        for (const e of cpu.tlb.removeWhere(() => true)) this.entryGone(e);
+        cpu.tlb.dropAll(true, this.slotGone);
         this.ledger.charge('flushAllGlobal');
         charged = before + 1;
       }
@@ -117,10 +131,7 @@ export class TlbShootdown {
         if (before > charged) this.ledger.charge('invlpg', pages * (before - charged));
         charged = before;
         const cpu = this.cpus[id]!;
-        for (const vpn of drops.get(id)!) {
-          const e = cpu.tlb.remove(tlbKey(0, vpn));
-          if (e) this.entryGone(e);
-        }
+        for (const vpn of drops.get(id)!) cpu.tlb.drop(0, vpn, this.slotGone);
       }
       if (online > charged) this.ledger.charge('invlpg', pages * (online - charged));
     }
@@ -161,10 +172,7 @@ export class TlbShootdown {
       if (before > charged) this.ledger.charge(row, times * (before - charged));
       charged = before;
       const cpu = this.cpus[id]!;
-      for (const vpn of drops.get(id)!) {
-        const e = cpu.tlb.remove(tlbKey(mm.id, vpn));
-        if (e) this.entryGone(e);
-      }
+      for (const vpn of drops.get(id)!) cpu.tlb.drop(mm.id, vpn, this.slotGone);
     }
     if (loaded.length > charged) this.ledger.charge(row, times * (loaded.length - charged));
     const targets = loaded.length - (initiator !== null && loaded.includes(initiator.id) ? 1 : 0);
