@@ -106,3 +106,30 @@ export function describeReadmeExample(
     }
   });
 }
+
+/**
+ * The example tests of a package whose README shows `examples/<file>` and what it prints in a js
+ * and a text block, without the marker lines `describeReadmeExample` looks for:
+ * `describe('examples/<file> (against the built dist)')`, building dist first if stale, with
+ * - `<what>`: the example runs with node against the built package; `check` its output;
+ * - `is shown verbatim in the README, with the output it prints`.
+ */
+export function describeExampleShownVerbatim(
+  testFileUrl: string,
+  file: string,
+  what: string,
+  check: (out: string) => void,
+): void {
+  const pkg = packageDir(testFileUrl);
+  describe(`examples/${file} (against the built dist)`, () => {
+    beforeAll(() => ensureBuilt(pkg), 120_000);
+
+    it(what, () => check(runExample(pkg, file)));
+
+    it('is shown verbatim in the README, with the output it prints', () => {
+      const text = readme(pkg);
+      expect(text).toContain(`\`\`\`js\n${readExample(pkg, file)}\`\`\``);
+      expect(text).toContain(`\`\`\`text\n${runExample(pkg, file).trimEnd()}\n\`\`\``);
+    });
+  });
+}

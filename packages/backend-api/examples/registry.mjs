@@ -1,18 +1,17 @@
-import { BackendRegistry, checkBackendOptions, defineBackend, UnknownBackendError } from '@khva/backend-api';
+import {
+  BackendRegistry,
+  checkBackendOptions,
+  defineBackend,
+  globalTraits,
+  UnknownBackendError,
+} from '@khva/backend-api';
 import { Machine } from '@khva/memory-core';
 
 // A backend that hands out page_address(pfn), as the kernel without the series does.
 const linearBackend = defineBackend({
   name: 'linear',
   summary: 'khva = page_address(pfn)',
-  traits: {
-    kind: 'global',
-    usableFromIrq: true,
-    usableFromForeignMm: true,
-    mayRefuseRam: false,
-    needsReachGuard: false,
-    lazyFlush: false,
-  },
+  traits: globalTraits(),
   defaults: {},
   create(machine, options) {
     checkBackendOptions('linear', [], options);

@@ -19,4 +19,5 @@ export {
   defineBackend,
   isBackendFactory,
 } from './factory.ts';
+export { globalTraits } from './global-traits.ts';
 export { BackendRegistry, UnknownBackendError } from './registry.ts';

@@ -6,18 +6,12 @@ import {
   BackendRegistry,
   checkBackendOptions,
   defineBackend,
+  globalTraits,
   isBackendFactory,
   UnknownBackendError,
 } from '../src/index.ts';
 
-const traits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: false,
-  needsReachGuard: false,
-  lazyFlush: false,
-} as const;
+const traits = globalTraits();
 
 const make = (name: string) =>
   defineBackend({

@@ -4,6 +4,7 @@ import {
   type BackendVm,
   checkBackendOptions,
   defineBackend,
+  globalTraits,
   type MapContext,
   type MappingBackend,
   type MapResult,
@@ -13,14 +14,7 @@ import type { ExecContext, Machine, Pfn, Va } from '@khva/memory-core';
 /** direct-map takes no options. */
 export type DirectMapOptions = Record<string, never>;
 
-export const directMapTraits: BackendTraits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: false,
-  needsReachGuard: false,
-  lazyFlush: false,
-};
+export const directMapTraits: BackendTraits = globalTraits();
 
 /** Counters for reports: how often the backend handed out an address that cannot work. */
 export interface DirectMapStats {

@@ -3,6 +3,7 @@ import {
   type BackendTraits,
   checkBackendOptions,
   defineBackend,
+  globalTraits,
 } from '@khva/backend-api';
 import type { Machine } from '@khva/memory-core';
 import { MemremapBackend, type MemremapRelaxedOptions, type MemremapStrictOptions } from './memremap.ts';
@@ -15,23 +16,11 @@ export {
   type MemremapStrictOptions,
 } from './memremap.ts';
 
-const strictTraits: BackendTraits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: true,
-  needsReachGuard: false,
-  lazyFlush: false,
-};
+// strict: a global mapping that may refuse RAM (ioremap refuses system RAM); flushed at once.
+const strictTraits: BackendTraits = globalTraits({ mayRefuseRam: true });
 
-const relaxedTraits: BackendTraits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: false,
-  needsReachGuard: false,
-  lazyFlush: true,
-};
+// relaxed: never refuses RAM; iounmap leaves the flush to the lazy purge, as vunmap does.
+const relaxedTraits: BackendTraits = globalTraits({ lazyFlush: true });
 
 const strictDefaults: MemremapStrictOptions = { skipAbsent: false };
 const relaxedDefaults: MemremapRelaxedOptions = { nonLazyIounmap: false };

@@ -1,4 +1,11 @@
-import type { BackendTraits, BackendVm, MapContext, MappingBackend, MapResult } from '@khva/backend-api';
+import {
+  type BackendTraits,
+  type BackendVm,
+  globalTraits,
+  type MapContext,
+  type MappingBackend,
+  type MapResult,
+} from '@khva/backend-api';
 import {
   directMapPfn,
   type ExecContext,
@@ -10,14 +17,7 @@ import {
   type Va,
 } from '@khva/memory-core';
 
-export const restoreTraits: BackendTraits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: false,
-  needsReachGuard: false,
-  lazyFlush: false,
-};
+export const restoreTraits: BackendTraits = globalTraits();
 
 /** Counters of one restore backend instance (what `stats()` returns). */
 export interface RestoreStats {

@@ -4,6 +4,7 @@ import {
   type BackendVm,
   checkBackendOptions,
   defineBackend,
+  globalTraits,
   type MapContext,
   type MappingBackend,
   type MapResult,
@@ -27,14 +28,7 @@ export interface VmapOptions {
   readonly lazyMaxPagesOverride?: number;
 }
 
-export const vmapTraits: BackendTraits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: false,
-  needsReachGuard: false,
-  lazyFlush: true,
-};
+export const vmapTraits: BackendTraits = globalTraits({ lazyFlush: true });
 
 // lazy_max_pages() and the lazy-free list are the machine's (mm/vmalloc.c), shared with ioremap.
 export { fls, LAZY_PAGES_PER_LOG as LAZY_PAGES_PER_STEP, lazyMaxPages } from '@khva/memory-core';

@@ -1,19 +1,12 @@
 // A third-party backend, as its own module with no side effects: a "kmap-restore" strategy that
 // puts the direct-map PTE back for as long as a cache maps the page. It depends on the backend
 // interface only; `khva-bench` loads it by specifier (`backendModules` in a config).
-import { defineBackend } from '@khva/backend-api';
+import { defineBackend, globalTraits } from '@khva/backend-api';
 
 export const kmapRestoreBackend = defineBackend({
   name: 'kmap-restore',
   summary: 'restore the direct-map PTE while mapped, remove it again with a global flush on unmap',
-  traits: {
-    kind: 'global',
-    usableFromIrq: true,
-    usableFromForeignMm: true,
-    mayRefuseRam: false,
-    needsReachGuard: false,
-    lazyFlush: false,
-  },
+  traits: globalTraits(),
   defaults: {},
   create(machine) {
     // Pages this instance put back into the direct map (and must take out again).

@@ -1,7 +1,7 @@
 import { BackendRegistry, defineBackend, UnknownBackendError } from '@khva/backend-api';
+import { testBackend } from '@khva/backend-api/testing';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, runScenario, ScenarioError } from '../src/scenario/index.ts';
-import { testBackend } from './support/test-backend.ts';
 
 const double = defineBackend({
   name: 'test-double',

@@ -1,5 +1,7 @@
-// A kvm-clock-style cache on a NO_DIRECT_MAP guest_memfd page, with a small backend that maps
-// such pages into vmalloc space (the seed patch in miniature). Run: node examples/kvmclock-cache.mjs
+// A kvm-clock-style cache on a NO_DIRECT_MAP guest_memfd page, with the test double of
+// @khva/backend-api/testing, which maps such pages into vmalloc space (the seed patch in
+// miniature). Run: node examples/kvmclock-cache.mjs
+import { testBackend } from '@khva/backend-api/testing';
 import { Kvm } from '@khva/kvm';
 import { formatVa, runAlone } from '@khva/memory-core';
 import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
@@ -17,31 +19,7 @@ runAlone(
     vmmMapped: false,
   }),
 );
-const backend = {
-  name: 'mini-vmap',
-  traits: {
-    kind: 'global',
-    usableFromIrq: true,
-    usableFromForeignMm: true,
-    mayRefuseRam: false,
-    needsReachGuard: false,
-    lazyFlush: false,
-  },
-  map({ machine }, pfn) {
-    if (machine.directMap.isPresent(pfn)) return { ok: true, khva: machine.pageAddress(pfn) };
-    const va = machine.vmalloc.alloc(4096);
-    machine.mapGlobal(va, pfn);
-    return { ok: true, khva: va };
-  },
-  unmap({ machine, ctx }, khva) {
-    if (khva >= machine.vmalloc.start) {
-      machine.unmapGlobal(khva);
-      machine.flushTlbKernelRange(ctx.cpu, khva, khva + 4096);
-      machine.vmalloc.free(khva, 4096);
-    }
-  },
-  reachable: () => true,
-};
+const backend = testBackend();
 const vcpu = kvm.scheduler.spawn({ name: 'vcpu0', kind: 'vcpu', cpu: 0, mm: vm.mm });
 const gpc = new GfnToPfnCache(vm, backend, 'pvclock');
 
