@@ -26,6 +26,7 @@ export {
   lazyMaxPages,
 } from './lazy-purge.ts';
 export { CostLedger, type Counters, zeroCounters } from './ledger.ts';
+export { LockHolders } from './lock-holders.ts';
 export { Mutex, RwLock } from './locks.ts';
 export {
   type AccessOp,

@@ -1,4 +1,5 @@
 import { ModelUsageError } from './errors.ts';
+import { LockHolders } from './lock-holders.ts';
 import type { SimThread, ThreadBody } from './scheduler.ts';
 
 /** A sleeping lock (struct mutex): may only be taken where sleeping is allowed. */
@@ -28,7 +29,7 @@ export class Mutex {
  * is raised to atomic while it holds the lock (the _irq variants also keep IRQs off).
  */
 export class RwLock {
-  readers = new Set<SimThread>();
+  readonly readers = new LockHolders<SimThread>();
   writer: SimThread | null = null;
   constructor(readonly name: string) {}
 
