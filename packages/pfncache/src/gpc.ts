@@ -566,6 +566,9 @@ export class GfnToPfnCache {
    */
   invalidateStartNow(t: SimThread, start: Va, end: Va): boolean | ThreadBody<boolean> {
     if (this.lock.writer !== null) return this.invalidateStart(t, start, end);
+    // A cache whose uhva lies outside the range answers false whatever else holds; taking and
+    // dropping a free read lock around that test changes nothing anyone can see, so skip it.
+    if (!(this.uhva >= start && this.uhva < end)) return false;
     this.lock.tryRead(t);
     const covers = this.active && this.uhva >= start && this.uhva < end;
     const first = this.invalidationHits(start, end);

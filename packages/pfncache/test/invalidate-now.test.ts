@@ -22,6 +22,16 @@ describe('invalidateStartNow: the invalidation walk without a generator per cach
     expect(w.vmm.mode).toBe('process');
   });
 
+  it('a range that misses while another thread reads under the lock: answers false at once, the reader kept', () => {
+    const { w, hi } = active();
+    expect(w.gpc.lock.tryRead(w.other)).toBe(true);
+    expect(w.gpc.invalidateStartNow(w.vmm, hi, hi + 4096)).toBe(false);
+    expect([...w.gpc.lock.readers]).toEqual([w.other]);
+    expect(w.gpc.valid).toBe(true);
+    expect(w.vmm.mode).toBe('process');
+    w.gpc.lock.readUnlock(w.other);
+  });
+
   it('a range that hits, no lock held: answers true at once and the cache is invalid, as the generator leaves it', () => {
     const a = active();
     const b = active();
