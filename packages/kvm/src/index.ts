@@ -1,4 +1,5 @@
 export { type Errno, type ErrnoResult, isErrno } from './errno.ts';
+export { GpcList } from './gpc-list.ts';
 export { type GmemFlags, type GmemUserMapping, GuestMemfd } from './guest-memfd.ts';
 export type { GmemInvalidation, InflightInvalidation, InvalidationSubscriber } from './invalidation.ts';
 export {

@@ -80,8 +80,12 @@ function* walkCaches(
   vm.inflight.push(...entries);
   vm.stateVersion++;
   if (!reachesGpc) return;
-  for (const entry of entries) {
-    for (const c of [...vm.gpcList]) {
+  for (let e = 0; e < entries.length; e++) {
+    const entry = entries[e]!;
+    // Indexed loops: a for-of inside a generator allocates an iterator result per cache.
+    const list = vm.gpcList.snapshot();
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
       const now = c.invalidateStartNow
         ? c.invalidateStartNow(t, entry.start, entry.end)
         : c.invalidateStart(t, entry.start, entry.end);

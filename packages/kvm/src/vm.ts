@@ -10,6 +10,7 @@ import type {
   Vma,
 } from '@khva/memory-core';
 import type { ErrnoResult } from './errno.ts';
+import { GpcList } from './gpc-list.ts';
 import type { GmemFlags, GuestMemfd } from './guest-memfd.ts';
 import { gmemGetPfn, hvaToPfn, usesGmem } from './gup.ts';
 import {
@@ -17,7 +18,6 @@ import {
   gmemInvalidateBegin,
   gmemInvalidateEnd,
   type InflightInvalidation,
-  type InvalidationSubscriber,
   mmuNotifierInvalidateRangeEnd,
   mmuNotifierInvalidateRangeStart,
   setMemoryAttributes,
@@ -48,7 +48,7 @@ export class Vm {
   publishedDuringInvalidation = 0;
   /** Threads inside a kvm->srcu read section. */
   srcuReaders = 0;
-  readonly gpcList = new Set<InvalidationSubscriber>();
+  readonly gpcList = new GpcList();
   /** hva ranges of invalidations in flight, and whether each reaches the caches. */
   readonly inflight: InflightInvalidation[] = [];
   /**
