@@ -162,13 +162,26 @@ function fields(
   }
 }
 
-const READS = ['get', 'has', 'forEach', 'keys', 'values', 'entries', Symbol.iterator] as const;
+// `snapshot`: GpcList's array of its members (kvm->gpc_list walked without a copy per walk).
+const READS = ['get', 'has', 'forEach', 'keys', 'values', 'entries', 'snapshot', Symbol.iterator] as const;
 const WRITES = ['set', 'add', 'delete', 'clear'] as const;
 
-/** Record a Map's or Set's own operations: lookups and iteration read, changes write. */
+/** A Map, a Set, or a set-like of the model's own (LockHolders): has/add/delete, iterable. */
+function isCollection(c: unknown): boolean {
+  if (c instanceof Map || c instanceof Set) return true;
+  if (typeof c !== 'object' || c === null) return false;
+  const o = c as Record<string | symbol, unknown>;
+  return (
+    typeof o.has === 'function' && typeof o.delete === 'function' && typeof o[Symbol.iterator] === 'function'
+  );
+}
+
+/** Record a collection's own operations: lookups and iteration read, changes write. */
 function collection(rec: Recorder, c: unknown, key: string): void {
-  if (!(c instanceof Map || c instanceof Set)) {
-    throw new TypeError(`${key}: a collection field must hold a Map or a Set`);
+  if (!isCollection(c)) {
+    throw new TypeError(
+      `${key}: a collection field must hold a Map, a Set or a set-like (has, delete, iterable)`,
+    );
   }
   const target = c as unknown as Record<string | symbol, unknown>;
   for (const [names, write] of [
@@ -187,13 +200,18 @@ function collection(rec: Recorder, c: unknown, key: string): void {
       });
     }
   }
-  const size = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(c), 'size')?.get;
-  if (size) {
+  // The size getter of the nearest prototype that has one (a subclass such as GpcList inherits Set's).
+  let size: (() => unknown) | undefined;
+  for (let p = Object.getPrototypeOf(c); p !== null && size === undefined; p = Object.getPrototypeOf(p)) {
+    size = Object.getOwnPropertyDescriptor(p, 'size')?.get;
+  }
+  const sizeOf = size;
+  if (sizeOf) {
     Object.defineProperty(c, 'size', {
       configurable: true,
       get() {
         rec.touch(key, false);
-        return size.call(c);
+        return sizeOf.call(c);
       },
     });
   }

@@ -7,27 +7,27 @@ import type { InvalidationSubscriber } from './invalidation.ts';
  * change, and must go on over the members it started with.
  */
 export class GpcList extends Set<InvalidationSubscriber> {
-  private members: readonly InvalidationSubscriber[] | undefined;
+  #members: readonly InvalidationSubscriber[] | undefined;
 
   override add(c: InvalidationSubscriber): this {
-    if (!this.has(c)) this.members = undefined;
+    if (!this.has(c)) this.#members = undefined;
     return super.add(c);
   }
 
   override delete(c: InvalidationSubscriber): boolean {
     const had = super.delete(c);
-    if (had) this.members = undefined;
+    if (had) this.#members = undefined;
     return had;
   }
 
   override clear(): void {
-    this.members = undefined;
+    this.#members = undefined;
     super.clear();
   }
 
   /** The members now, in list order; the same array until the list next changes. */
   snapshot(): readonly InvalidationSubscriber[] {
-    this.members ??= [...this];
-    return this.members;
+    this.#members ??= [...this];
+    return this.#members;
   }
 }
