@@ -72,14 +72,13 @@ export interface EphmapStats {
   unexpectedMapCalls: number;
 }
 
-/** A CPU's bump pointer in one mm (struct mermap_cpu's next_addr, as a page index in the slice). */
-interface MermapCpu {
-  next: number;
-}
-
-/** Per-mm mermap state: the CPUs' bump pointers, and "some CPU may hold a stale entry". */
+/**
+ * Per-mm mermap state: each CPU's bump pointer (struct mermap_cpu's next_addr, as a page index in
+ * its slice), indexed by CPU id so an access touches only its own CPU's word, and "some CPU may
+ * hold a stale entry".
+ */
 interface MermapMm {
-  readonly cpus: Map<number, MermapCpu>;
+  readonly next: Uint16Array;
   dirty: boolean;
 }
 
@@ -124,15 +123,14 @@ export class EphmapBackend implements MappingBackend {
     this.counters.prepareCalls++;
     const mm = mc.vm.mm;
     if (this.mms.has(mm)) return;
-    const cpus = new Map<number, MermapCpu>();
+    const next = new Uint16Array(this.machine.cpus.length);
     for (const cpu of this.machine.cpus) {
       const vpn = vpnOf(mermapSliceBase(cpu.id));
       // One PTE page per 2 MiB slice (and the PMD/PUD pages above it), charged by the page table.
       mm.localPt.set(vpn, { pfn: 0, gen: 0 });
       mm.localPt.clear(vpn);
-      cpus.set(cpu.id, { next: 0 });
     }
-    this.mms.set(mm, { cpus, dirty: false });
+    this.mms.set(mm, { next, dirty: false });
     this.counters.preparedMms++;
   }
 
@@ -171,16 +169,18 @@ export class EphmapBackend implements MappingBackend {
     // flush_tlb_local(), this CPU only, no IPI) and back to the base; then set the PTE.
     const m = this.machine;
     const state = this.mms.get(mm);
-    const mc = state?.cpus.get(cpu.id);
-    if (!state || !mc) throw new Error(`ephmap: no mermap state for cpu ${cpu.id} in ${mm.name}`);
+    const id = cpu.id;
+    if (!state || id >= state.next.length)
+      throw new Error(`ephmap: no mermap state for cpu ${id} in ${mm.name}`);
     state.dirty = true;
-    if (mc.next >= MERMAP_USABLE_PAGES) {
+    let page = state.next[id]!;
+    if (page >= MERMAP_USABLE_PAGES) {
       m.flushLocalAll(cpu, false);
       this.counters.sliceFlushes++;
-      mc.next = 0;
+      page = 0;
     }
-    const va = mermapSliceBase(cpu.id) + mc.next * PAGE_SIZE;
-    mc.next++;
+    state.next[id] = page + 1;
+    const va = mermapSliceBase(id) + page * PAGE_SIZE;
     m.ledger.chargeRow(MERMAP_GET);
     m.mapLocal(mm, va, pfn);
     return va;
@@ -235,7 +235,7 @@ export class EphmapBackend implements MappingBackend {
   private flushMm(initiator: Cpu, mm: Mm, state: MermapMm): void {
     const end = mermapSliceBase(this.machine.cpus.length);
     const { ipis } = this.machine.flushTlbMm(initiator, mm, MERMAP_BASE, end);
-    for (const mc of state.cpus.values()) mc.next = 0;
+    state.next.fill(0);
     state.dirty = false;
     this.counters.mmFlushes++;
     this.counters.mmFlushIpis += ipis;
@@ -243,7 +243,7 @@ export class EphmapBackend implements MappingBackend {
 
   /** Pages of this CPU's slice used since its last flush in mm (for inspection). */
   sliceUsed(mm: Mm, cpu: number): number {
-    return this.mms.get(mm)?.cpus.get(cpu)?.next ?? 0;
+    return this.mms.get(mm)?.next[cpu] ?? 0;
   }
 
   stats(): Readonly<Record<string, number>> {
