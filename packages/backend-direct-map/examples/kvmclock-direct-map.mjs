@@ -1,27 +1,22 @@
-// A kvm-clock gpc on a NO_DIRECT_MAP guest_memfd page with khva = page_address(pfn).
+// A kvm-clock gpc on a NO_DIRECT_MAP guest_memfd page with khva = page_address(pfn), in the
+// backend testkit's world (the VM, its guest_memfd slot at gfn 0x100 and a vCPU on CPU 0).
 
 import { directMapBackend } from '@khva/backend-direct-map';
-import { Kvm } from '@khva/kvm';
-import { formatVa, runAlone } from '@khva/memory-core';
-import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
+import { createTestWorld } from '@khva/backend-testkit';
+import { formatVa } from '@khva/memory-core';
+import { gpcUse } from '@khva/pfncache';
 
-const kvm = new Kvm({ machine: { cpus: 4 } });
-const vm = kvm.createVm('vm0');
-const m = kvm.machine;
-const vcpu = kvm.scheduler.spawn({ name: 'vcpu0', kind: 'vcpu', cpu: 0, mm: vm.mm });
-m.switchMm(vcpu.cpu, vm.mm);
-const slot = { slot: 0, gfn: 0x100, pages: 16, backing: 'gmem', hva: 0x7e0000000000 };
-runAlone(vm.setMemslot(vcpu, { ...slot, gmemFlags: { mmap: true, noDirectMap: true }, vmmMapped: false }));
-
+const w = createTestWorld({ cpus: 4 });
+const { machine: m, threads } = w;
 const backend = directMapBackend.create(m);
-const gpc = new GfnToPfnCache(vm, backend, 'pvclock');
-console.log(`activate: ${runAlone(gpc.activate(vcpu, 0x100 * 4096 + 0x40, 32))}`);
+const gpc = w.cache(backend, 'pvclock');
+console.log(`activate: ${w.run('vcpu', gpc.activate(threads.vcpu, w.gmemGpa(0, 0x40), 32))}`);
 console.log(`khva ${formatVa(gpc.khva)} (direct map), vmalloc in use ${m.vmalloc.bytesInUse} bytes`);
-const use = runAlone(gpcUse(vcpu, gpc, { len: 32, op: 'write' }));
+const use = w.run('vcpu', gpcUse(threads.vcpu, gpc, { len: 32, op: 'write' }));
 console.log(`pvclock write: result ${use.result}, ${use.access?.ok ? 'ok' : use.access?.reason}`);
 const [oops] = m.oopses;
 console.log(`oops record: cpu ${oops.cpu}, ${oops.mode}, ${oops.who}, ${oops.op} at ${oops.va}`);
 console.log(
   `dead addresses handed out: ${backend.stats().deadAddresses}, exposed now ${m.oracle.figures().exposedNow}`,
 );
-runAlone(gpc.deactivate(vcpu));
+w.run('vcpu', gpc.deactivate(threads.vcpu));

@@ -1,41 +1,25 @@
 // restore: the page's direct-map PTE is back while a cache holds it, and goes again (with a
-// flush of every CPU) when the last holder lets go.
+// flush of every CPU) when the last holder lets go. The world is the backend testkit's: a vCPU
+// on CPU 0, and a hard IRQ on CPU 1 interrupting an unrelated process.
 import { restoreBackend } from '@khva/backend-restore';
-import { Kvm } from '@khva/kvm';
-import { formatVa, runAlone } from '@khva/memory-core';
-import { GfnToPfnCache, gpcUse } from '@khva/pfncache';
+import { createTestWorld } from '@khva/backend-testkit';
+import { formatVa } from '@khva/memory-core';
+import { gpcUse } from '@khva/pfncache';
 
-const kvm = new Kvm({ machine: { cpus: 4 } });
-const m = kvm.machine;
-const vm = kvm.createVm('vm0');
-const vcpu = kvm.scheduler.spawn({ name: 'vcpu0', kind: 'vcpu', cpu: 0, mm: vm.mm });
-const gmemFlags = { mmap: true, noDirectMap: true };
-runAlone(
-  vm.setMemslot(vcpu, {
-    slot: 0,
-    gfn: 0,
-    pages: 16,
-    backing: 'gmem',
-    hva: 0x7e0000000000,
-    gmemFlags,
-    vmmMapped: false,
-  }),
-);
-m.switchMm(m.cpu(1), m.createMm('other'));
-const irq = kvm.scheduler.spawn({ name: 'xen-evtchn', kind: 'irq', cpu: 1, mm: null });
-
+const w = createTestWorld({ cpus: 4 });
+const { machine: m, threads } = w;
 const backend = restoreBackend.create(m);
-const gpc = new GfnToPfnCache(vm, backend, 'shared_info');
-runAlone(gpc.activate(vcpu, 0x1000, 8));
+const gpc = w.cache(backend, 'shared_info');
+w.run('vcpu', gpc.activate(threads.vcpu, w.gmemGpa(1), 8));
 const pfn = gpc.pfn;
-const fromIrq = runAlone(gpcUse(irq, gpc, { len: 8, op: 'write', atomic: true }));
+const fromIrq = w.run('irq', gpcUse(threads.irq, gpc, { len: 8, op: 'write', atomic: true }));
 console.log(
   `khva ${formatVa(gpc.khva)} (page_address); in direct map: ${m.directMap.isPresent(pfn)}; IRQ in another mm -> ${fromIrq.result}`,
 );
 console.log(`reachable from: ${JSON.stringify(m.reachability(pfn).mms)} mms`);
 
 const ipis = m.ledger.counters.ipis;
-runAlone(gpc.deactivate(vcpu));
+w.run('vcpu', gpc.deactivate(threads.vcpu));
 console.log(
   `after deactivate: in direct map: ${m.directMap.isPresent(pfn)}; flush IPIs ${m.ledger.counters.ipis - ipis}`,
 );
