@@ -1,13 +1,8 @@
+import type { StepObserver } from '@khva/host';
 import { opBody, resultOf, type Scenario, type ScenarioStep, ScenarioWorld } from '@khva/host/scenario';
 import type { Vm } from '@khva/kvm';
 import { formatVa, type Mm, type SimThread, type YieldKind } from '@khva/memory-core';
-import {
-  type BackendRegistry,
-  checkInvariants,
-  type GfnToPfnCache,
-  KVM_PFN_ERR_FAULT,
-  NULL_KHVA,
-} from '@khva/pfncache';
+import { type BackendRegistry, type GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '@khva/pfncache';
 import { type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 
 /** A thread of the scenario and the ops it runs, in the order the scenario lists them. */
@@ -120,9 +115,10 @@ export class ScheduleRun {
   /** Installed at the first step that records (a replayed prefix needs none). */
   private inst: WorldInstrumentation | null = null;
   private readonly vmMms: Set<Mm>;
-  private uafSeen: number;
-  private uafWindowsSeen: number;
-  private oopsSeen: number;
+  /** The host's observation of the steps since the last check (a replayed prefix is checked once, at its end). */
+  private observer: StepObserver;
+  /** The caches named by the ops of those steps. */
+  private stepCaches: (string | undefined)[] = [];
   private readonly ignore: ReadonlySet<string>;
 
   /**
@@ -152,11 +148,8 @@ export class ScheduleRun {
       busy: false,
     }));
     for (const s of this.slots) this.byName.set(s.name, s);
-    const m = this.world.kvm.machine;
     this.vmMms = new Set([...this.world.vms.values()].map((v: Vm) => v.mm));
-    this.uafSeen = m.oracle.figures().useAfterFreeAccesses;
-    this.uafWindowsSeen = m.oracle.figures().useAfterFreeWindows;
-    this.oopsSeen = m.oopsLog.count;
+    this.observer = this.world.observe();
     this.ignore = new Set(options.ignore ?? []);
     this.rec = footprints ? new Recorder() : null;
   }
@@ -230,6 +223,7 @@ export class ScheduleRun {
     const footprint = rec ? rec.end() : null;
     this.inst?.refresh();
     const op = s.ops[s.opIndex]!;
+    this.stepCaches.push(op.cache);
     const finished = s.t.done || error !== undefined;
     const y = finished ? null : s.t.lastYield;
     const event: StepEvent = {
@@ -249,38 +243,43 @@ export class ScheduleRun {
     return { event, footprint };
   }
 
-  /** The checks after a step: the gpc invariants, use-after-free accesses, oopses, errors. */
+  /**
+   * The checks after a step (the host's one observation of the steps since the last check): the gpc
+   * invariants, use-after-free accesses, oopses, errors.
+   */
   check(event: StepEvent): Violation[] {
     const out: Violation[] = [];
     if (event.error !== undefined) {
       out.push({ name: 'model-error', kind: 'error', detail: `${event.thread} ${event.op}: ${event.error}` });
     }
-    for (const v of checkInvariants(this.world.caches.values())) {
+    const caches = this.stepCaches.map((name) =>
+      name === undefined ? undefined : this.world.caches.get(name),
+    );
+    const seen = this.observer.end(caches);
+    this.stepCaches = [];
+    this.observer = this.world.observe();
+    for (const v of seen.broken ?? []) {
       out.push({ name: v.invariant, kind: 'invariant', cache: v.cache, detail: v.detail });
     }
-    const m = this.world.kvm.machine;
-    const uaf = m.oracle.figures().useAfterFreeAccesses;
-    if (uaf > this.uafSeen) {
+    if (seen.useAfterFreeAccesses !== undefined) {
       out.push({
         name: 'use-after-free',
         kind: 'use-after-free',
-        detail: `${event.thread} ${event.op}: ${uaf - this.uafSeen} access(es) to a freed or reused frame`,
+        detail: `${event.thread} ${event.op}: ${seen.useAfterFreeAccesses} access(es) to a freed or reused frame`,
       });
-      this.uafSeen = uaf;
     }
     const traits = this.world.backend.traits;
     // A per-access backend (mermap) promises nothing after its put: its caller must flush before
     // the pages are freed, so any translation it left that outlives its page breaks the contract.
-    const windows = m.oracle.figures().useAfterFreeWindows;
-    if (traits.kind === 'per-access' && windows > this.uafWindowsSeen) {
+    if (traits.kind === 'per-access' && seen.useAfterFreeWindows !== undefined) {
       out.push({
         name: 'stale-translation-after-free',
         kind: 'stale-after-free',
-        detail: `${event.thread} ${event.op}: ${windows - this.uafWindowsSeen} translation(s) left by ${this.world.backend.name} outlive the page they map`,
+        detail: `${event.thread} ${event.op}: ${seen.useAfterFreeWindows} translation(s) left by ${this.world.backend.name} outlive the page they map`,
       });
     }
-    this.uafWindowsSeen = windows;
-    for (const rec of m.oopsLog.since(this.oopsSeen)) {
+    const m = this.world.machine;
+    for (const rec of seen.oops ?? []) {
       const foreign = !this.vmMms.has(m.cpu(rec.cpu).loadedMm as Mm);
       const promised =
         (rec.mode !== 'irq' || traits.usableFromIrq) && (!foreign || traits.usableFromForeignMm);
@@ -292,7 +291,6 @@ export class ScheduleRun {
         });
       }
     }
-    this.oopsSeen = m.oopsLog.count;
     return this.ignore.size > 0 ? out.filter((v) => !this.ignore.has(v.name)) : out;
   }
 

@@ -1,5 +1,5 @@
 import type { AccessRecord, Machine } from '@khva/memory-core';
-import type { GfnToPfnCache, InvariantTracker } from '@khva/pfncache';
+import type { GfnToPfnCache, InvariantTracker, InvariantViolation } from '@khva/pfncache';
 import type { StepCounters } from './step-counters.ts';
 
 /** Counters a step moved: the caches' map/unmap/would-block counts, global flushes and IPIs. */
@@ -19,10 +19,16 @@ export interface StepObservation {
   readonly faults?: AccessRecord[];
   /** An access reached a frame in another life (the oracle's use-after-free count moved). */
   readonly useAfterFree: boolean;
+  /** How many such accesses (absent: none). */
+  readonly useAfterFreeAccesses?: number;
   /** A translation of a freed page opened a use-after-free window. */
   readonly staleAfterFree: boolean;
+  /** How many such windows opened (absent: none). */
+  readonly useAfterFreeWindows?: number;
   /** The invariants the caches break after the step, by name, each once. */
   readonly violations: string[];
+  /** Each broken invariant with its cache and detail, as checkInvariants over every cache lists them (absent: none). */
+  readonly broken?: InvariantViolation[];
 }
 
 /** The caches' counters and the machine's, summed: what a step's deltas are taken from. */
@@ -86,15 +92,18 @@ export class StepObserver {
     };
     const oops = m.oopsLog.count > this.oops0 ? m.oopsLog.since(this.oops0) : undefined;
     const faults = m.faultLog.count > this.faults0 ? m.faultLog.since(this.faults0) : undefined;
-    const useAfterFree = m.oracle.figures().useAfterFreeAccesses > this.uaf0;
-    const staleAfterFree = m.oracle.figures().useAfterFreeWindows > this.windows0;
+    const uaf = m.oracle.figures().useAfterFreeAccesses - this.uaf0;
+    const windows = m.oracle.figures().useAfterFreeWindows - this.windows0;
     return {
       deltas,
       ...(oops ? { oops } : {}),
       ...(faults ? { faults } : {}),
-      useAfterFree,
-      staleAfterFree,
+      useAfterFree: uaf > 0,
+      ...(uaf > 0 ? { useAfterFreeAccesses: uaf } : {}),
+      staleAfterFree: windows > 0,
+      ...(windows > 0 ? { useAfterFreeWindows: windows } : {}),
       violations,
+      ...(violations.length > 0 ? { broken: this.tracker.violations() } : {}),
     };
   }
 }

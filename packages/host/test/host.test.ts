@@ -73,7 +73,10 @@ describe('Host', () => {
     expect(host.run(vmm, slot.gmem.punchHole(vmm, slot.gmemPgoff + 1, 1))).toBe(0);
     const p = punch.end();
     expect(p.violations).toEqual(['valid-pfn-is-current']);
+    // The same violation with its cache, as checkInvariants over every cache lists it.
+    expect(p.broken?.map((v) => [v.invariant, v.cache])).toEqual([['valid-pfn-is-current', 'pv']]);
     expect(p.useAfterFree).toBe(false);
+    expect(p.useAfterFreeAccesses).toBeUndefined();
     // The VMM faults in anon memory on the same CPU and gets the freed frame.
     expect(host.run(vmm, host.createCache('vmmbuf', vm).activate(vmm, 0x100000, 8))).toBe(0);
     const use = host.observe();
@@ -82,6 +85,7 @@ describe('Host', () => {
     ).toBe(0);
     const u = use.end();
     expect(u.useAfterFree).toBe(true);
+    expect(u.useAfterFreeAccesses).toBeGreaterThanOrEqual(1);
     expect(u.oops).toBeUndefined();
   });
 
