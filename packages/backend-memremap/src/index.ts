@@ -6,7 +6,12 @@ import {
   globalTraits,
 } from '@khva/backend-api';
 import type { Machine } from '@khva/memory-core';
-import { MemremapBackend, type MemremapRelaxedOptions, type MemremapStrictOptions } from './memremap.ts';
+import {
+  MemremapBackend,
+  type MemremapMode,
+  type MemremapRelaxedOptions,
+  type MemremapStrictOptions,
+} from './memremap.ts';
 
 export {
   MemremapBackend,
@@ -26,32 +31,42 @@ const strictDefaults: MemremapStrictOptions = { skipAbsent: false };
 const relaxedDefaults: MemremapRelaxedOptions = { nonLazyIounmap: false };
 
 /** `memremap-strict`: today's memremap(MEMREMAP_WB); `skipAbsent` makes it refuse instead. */
-export const memremapStrictBackend: BackendFactory<MemremapStrictOptions> =
-  defineBackend<MemremapStrictOptions>({
-    name: 'memremap-strict',
-    summary:
-      "today's memremap(MEMREMAP_WB): the direct-map address of any RAM page (dead if the page left the direct map); skipAbsent: refused by ioremap (-EFAULT)",
-    traits: strictTraits,
-    defaults: strictDefaults,
-    create(machine: Machine, options?: Partial<MemremapStrictOptions>) {
-      const { skipAbsent } = booleanOptions('memremap-strict', strictDefaults, options);
-      return new MemremapBackend(machine, 'strict', strictTraits, { skipAbsent, nonLazyIounmap: false });
-    },
-  });
+export const memremapStrictBackend: BackendFactory<MemremapStrictOptions> = memremapFactory(
+  'strict',
+  "today's memremap(MEMREMAP_WB): the direct-map address of any RAM page (dead if the page left the direct map); skipAbsent: refused by ioremap (-EFAULT)",
+  strictTraits,
+  strictDefaults,
+  ({ skipAbsent }) => ({ skipAbsent, nonLazyIounmap: false }),
+);
 
 /** `memremap-relaxed`: pages absent from the direct map are ioremapped into vmalloc space. */
-export const memremapRelaxedBackend: BackendFactory<MemremapRelaxedOptions> =
-  defineBackend<MemremapRelaxedOptions>({
-    name: 'memremap-relaxed',
-    summary:
-      'memremap relaxed for RAM absent from the direct map: ioremap path (resource walk, memtype, vmalloc VA + PTE), lazy iounmap like vunmap',
-    traits: relaxedTraits,
-    defaults: relaxedDefaults,
-    create(machine: Machine, options?: Partial<MemremapRelaxedOptions>) {
-      const { nonLazyIounmap } = booleanOptions('memremap-relaxed', relaxedDefaults, options);
-      return new MemremapBackend(machine, 'relaxed', relaxedTraits, { skipAbsent: true, nonLazyIounmap });
+export const memremapRelaxedBackend: BackendFactory<MemremapRelaxedOptions> = memremapFactory(
+  'relaxed',
+  'memremap relaxed for RAM absent from the direct map: ioremap path (resource walk, memtype, vmalloc VA + PTE), lazy iounmap like vunmap',
+  relaxedTraits,
+  relaxedDefaults,
+  ({ nonLazyIounmap }) => ({ skipAbsent: true, nonLazyIounmap }),
+);
+
+/** A factory for one memremap mode: its boolean options (checked) set the backend's two switches. */
+function memremapFactory<O extends object>(
+  mode: MemremapMode,
+  summary: string,
+  traits: BackendTraits,
+  defaults: O,
+  switches: (options: O) => MemremapBackend['options'],
+): BackendFactory<O> {
+  const name = `memremap-${mode}`;
+  return defineBackend<O>({
+    name,
+    summary,
+    traits,
+    defaults,
+    create(machine: Machine, options?: Partial<O>) {
+      return new MemremapBackend(machine, mode, traits, switches(booleanOptions(name, defaults, options)));
     },
   });
+}
 
 /** Options must be known keys with boolean values; anything else is a configuration error. */
 function booleanOptions<O extends object>(backend: string, defaults: O, options: Partial<O> | undefined): O {

@@ -1,35 +1,18 @@
-import { createTestWorld } from '@khva/backend-testkit';
+import { createTestWorld, mapCharged } from '@khva/backend-testkit';
 import { lazyMaxPages, PAGE_SIZE, regionOf, VMALLOC_START } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { memremapRelaxedBackend } from '../src/index.ts';
 
 describe('memremap-relaxed (System RAM absent from the direct map goes through ioremap)', () => {
-  it('keeps page_address for a page in the direct map: one region_intersects walk, nothing mapped', () => {
-    const w = createTestWorld({ cpus: 4 });
-    const m = w.kvm.machine;
-    const b = memremapRelaxedBackend.create(m);
-    const pfn = w.anonPfn(0);
-    let r: ReturnType<typeof b.map> | undefined;
-    const cost = w.charged(() => {
-      r = b.map(w.mapContext(), pfn);
-    });
-    expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
-    expect(cost).toEqual({ regionIntersects: m.calibration.get('regionIntersects') });
-    expect(m.vmalloc.bytesInUse).toBe(0);
-  });
-
   it('ioremaps an absent page into vmalloc space with the extra work of that path', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;
     const b = memremapRelaxedBackend.create(m);
     const pfn = w.gmemPfn(1);
-    let r: ReturnType<typeof b.map> | undefined;
-    const cost = w.charged(() => {
-      r = b.map(w.mapContext(), pfn);
-    });
-    expect(r?.ok).toBe(true);
-    const khva = r?.ok ? r.khva : 0;
+    const { result: r, cost } = mapCharged(w, b, pfn);
+    expect(r.ok).toBe(true);
+    const khva = r.ok ? r.khva : 0;
     expect(regionOf(khva)).toBe('vmalloc');
     expect(khva).toBe(VMALLOC_START);
     const c = (row: Parameters<typeof m.calibration.get>[0]) => m.calibration.get(row);

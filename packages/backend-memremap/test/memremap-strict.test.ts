@@ -5,26 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { memremapStrictBackend } from '../src/index.ts';
 
 describe('memremap-strict (today: try_ram_remap hands back the direct-map address)', () => {
-  it('maps a normal page to its direct-map address for the price of one region_intersects walk', () => {
-    const w = createTestWorld({ cpus: 4 });
-    const m = w.kvm.machine;
-    const b = memremapStrictBackend.create(m);
-    const pfn = w.anonPfn(0);
-    let r: ReturnType<typeof b.map> | undefined;
-    const cost = w.charged(() => {
-      r = b.map(w.mapContext(), pfn);
-    });
-    expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
-    expect(cost).toEqual({ regionIntersects: m.calibration.get('regionIntersects') });
-    expect(m.access(w.threads.irq.ctx, m.pageAddress(pfn), 8, 'write').ok).toBe(true);
-    expect(b.stats?.()).toMatchObject({
-      maps: 1,
-      directMapAddresses: 1,
-      deadAddresses: 0,
-      ramRefusedWarnings: 0,
-    });
-  });
-
   it('hands a no-direct-map gmem page its dead direct-map address, which oopses on first use', () => {
     const w = createTestWorld({ cpus: 4 });
     const m = w.kvm.machine;

@@ -1,5 +1,5 @@
 import { BackendRegistry } from '@khva/backend-api';
-import { createTestWorld } from '@khva/backend-testkit';
+import { createTestWorld, mapCharged } from '@khva/backend-testkit';
 import { lazyMaxPages, MM_LOCAL_START, PAGE_SIZE, regionOf, runAlone } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
@@ -11,10 +11,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
     const m = w.kvm.machine;
     const b = mmLocalBackend.create(m);
     const pfn = w.anonPfn(0);
-    let r: ReturnType<typeof b.map> | undefined;
-    const cost = w.charged(() => {
-      r = b.map(w.mapContext(), pfn);
-    });
+    const { result: r, cost } = mapCharged(w, b, pfn);
     expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
     expect(cost).toEqual({});
     expect(b.reachable(w.threads.irq.ctx, w.vm, m.pageAddress(pfn))).toBe(true);
@@ -25,10 +22,7 @@ describe('mm-local: a stable mapping in the VM mm-local region', () => {
     const m = w.kvm.machine;
     const b = mmLocalBackend.create(m);
     const pfn = w.gmemPfn(1);
-    let r: ReturnType<typeof b.map> | undefined;
-    const cost = w.charged(() => {
-      r = b.map(w.mapContext(), pfn);
-    });
+    const { result: r, cost } = mapCharged(w, b, pfn);
     expect(r).toEqual({ ok: true, khva: MM_LOCAL_START });
     const c = (row: Parameters<typeof m.calibration.get>[0]) => m.calibration.get(row);
     expect(cost).toEqual({

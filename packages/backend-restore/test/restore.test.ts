@@ -1,4 +1,4 @@
-import { createTestWorld } from '@khva/backend-testkit';
+import { createTestWorld, mapCharged } from '@khva/backend-testkit';
 import { PAGE_SIZE, runAlone } from '@khva/memory-core';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
@@ -12,10 +12,7 @@ describe('restore: the direct-map PTE comes back while a cache holds the page', 
     const pfn = w.gmemPfn(1);
     expect(m.directMap.isPresent(pfn)).toBe(false);
     const ipis = m.ledger.counters.ipis;
-    let r: ReturnType<typeof b.map> | undefined;
-    const cost = w.charged(() => {
-      r = b.map(w.mapContext(), pfn);
-    });
+    const { result: r, cost } = mapCharged(w, b, pfn);
     expect(r).toEqual({ ok: true, khva: m.pageAddress(pfn) });
     expect(cost).toEqual({ setDirectMapDefault: m.calibration.get('setDirectMapDefault') });
     expect(m.ledger.counters.ipis).toBe(ipis);

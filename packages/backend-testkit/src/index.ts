@@ -6,6 +6,7 @@ export {
   chooseSuites,
   describeBackendContract,
 } from './contract.ts';
+export { type ChargedMap, mapCharged } from './map-charged.ts';
 export {
   CONTEXT_LABELS,
   CONTEXTS,

@@ -1,15 +1,8 @@
-import type { BackendTraits } from '@khva/backend-api';
+import { type BackendTraits, globalTraits } from '@khva/backend-api';
 import { describe, expect, it } from 'vitest';
 import { applicableSuites, chooseSuites } from '../src/index.ts';
 
-const global: BackendTraits = {
-  kind: 'global',
-  usableFromIrq: true,
-  usableFromForeignMm: true,
-  mayRefuseRam: false,
-  needsReachGuard: false,
-  lazyFlush: true,
-};
+const global: BackendTraits = globalTraits({ lazyFlush: true });
 const perAccess: BackendTraits = {
   ...global,
   kind: 'per-access',
