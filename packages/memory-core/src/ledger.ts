@@ -91,6 +91,24 @@ export class CostLedger {
     this.rowCycles[id] = this.rowCycles[id]! + c;
   }
 
+  /**
+   * chargeRow(id) once, small enough to inline on the per-access paths: the same additions in
+   * the same order; a row that costs nothing or is missing takes chargeRow's path.
+   */
+  chargeOnce(id: CostRowId): void {
+    const c = this.costs[id]!;
+    if (!(c > 0)) {
+      this.chargeRow(id);
+      return;
+    }
+    this.cycles += c;
+    if (this.rowCharged[id] === 0) {
+      this.rowCharged[id] = 1;
+      this.rowOrder.push(id);
+    }
+    this.rowCycles[id] = this.rowCycles[id]! + c;
+  }
+
   addVaBytes(delta: number): void {
     const c = this.counters;
     c.vaBytes += delta;

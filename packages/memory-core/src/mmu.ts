@@ -73,7 +73,12 @@ export interface MmuParts {
  * faults are resolved from process context. Oopses and failed user accesses are reported to the machine.
  */
 export class Mmu {
-  constructor(private readonly m: MmuParts) {}
+  private readonly ledger: CostLedger;
+  private readonly mem: PhysicalMemory;
+  constructor(private readonly m: MmuParts) {
+    this.ledger = m.ledger;
+    this.mem = m.mem;
+  }
 
   /** Look a translation up the way the CPU would, without changing any state. */
   translate(cpu: Cpu, va: Va): Translation | null {
@@ -122,13 +127,16 @@ export class Mmu {
     data?: Uint8Array,
     expectIdent?: string,
   ): AccessOutcome {
-    const offset = offsetInPage(va);
+    // One division gives the page and the offset (addresses are never negative here: a negative
+    // one has no page and takes offsetInPage's sign rule to the error below).
+    const vpn = Math.floor(va / PAGE_SIZE);
+    const offset = va >= 0 ? va - vpn * PAGE_SIZE : offsetInPage(va);
     if (len <= 0 || offset + len > PAGE_SIZE) {
       throw new ModelUsageError(`access of ${len} bytes at ${formatVa(va)} crosses a page`);
     }
-    const { ledger, mem } = this.m;
+    const ledger = this.ledger;
+    const mem = this.mem;
     const cpu = ctx.cpu;
-    const vpn = vpnOf(va);
     // The direct map and vmalloc space are global (asid 0); the region's name is only needed on a miss.
     const global =
       (va >= PAGE_OFFSET && va < PAGE_OFFSET + DIRECT_MAP_SIZE) ||
@@ -138,7 +146,7 @@ export class Mmu {
     const tlb = cpu.tlb;
     let slot = asid >= 0 ? tlb.find(asid, vpn) : -1;
     let tlbHit = slot >= 0;
-    if (tlbHit) ledger.chargeRow(TLB_HIT);
+    if (tlbHit) ledger.chargeOnce(TLB_HIT);
     else {
       const walked = this.translateMiss(ctx, va, vpn, global, mm, op);
       if (typeof walked !== 'number') return walked;
@@ -166,7 +174,7 @@ export class Mmu {
       this.m.oracle.useAfterFreeAccess();
       useAfterFree = true;
     }
-    ledger.chargeRow(CACHE_ACCESS);
+    ledger.chargeOnce(CACHE_ACCESS);
     const stale = tlb.isStale(slot);
     if (frame !== undefined) {
       if (op === 'write') {

@@ -59,8 +59,21 @@ export class SimThread {
     return this.spec.kind;
   }
 
+  /** The context handed out last: the same object while the thread stays on its CPU in its mode. */
+  #ctx: ExecContext | null = null;
+
+  /** Where the thread runs now (a snapshot: a later migration or mode change makes a new one). */
   get ctx(): ExecContext {
-    return { cpu: this.cpu, mode: this.mode, who: this.spec.name, mm: this.spec.mm };
+    const last = this.#ctx;
+    if (last !== null && last.cpu === this.cpu && last.mode === this.mode) return last;
+    const ctx: ExecContext = Object.freeze({
+      cpu: this.cpu,
+      mode: this.mode,
+      who: this.spec.name,
+      mm: this.spec.mm,
+    });
+    this.#ctx = ctx;
+    return ctx;
   }
 
   /** Hand the thread a new piece of work (it must have finished the previous one). */

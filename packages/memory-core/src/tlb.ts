@@ -76,6 +76,9 @@ export class Tlb {
   #free = -1;
   /** Open-addressing hash: slot + 1 (0 empty), linear probing, deletion by backward shift. */
   #table = new Int32Array(0);
+  /** The key find() answered last with a slot, and that slot (-1: none; cleared when it leaves). */
+  #lastKey = -1;
+  #lastSlot = -1;
   #shift = 32;
 
   constructor(
@@ -100,12 +103,18 @@ export class Tlb {
   /** The slot caching (asid, vpn), or -1: the allocation-free lookup the MMU uses. */
   find(asid: number, vpn: number): number {
     const key = asid * ASID_STRIDE + vpn;
+    // The page found last (a cache written again and again): no hash probe.
+    if (key === this.#lastKey) return this.#lastSlot;
     const table = this.#table;
     const mask = table.length - 1;
     for (let i = hash(asid, vpn, this.#shift); ; i = (i + 1) & mask) {
       const s = table[i]! - 1;
       if (s < 0) return -1;
-      if (this.#key[s] === key) return s;
+      if (this.#key[s] === key) {
+        this.#lastKey = key;
+        this.#lastSlot = s;
+        return s;
+      }
     }
   }
 
@@ -302,6 +311,10 @@ export class Tlb {
     if (newer >= 0) this.#older[newer] = older;
     else this.#newest = older;
     this.#hashDelete(slot);
+    if (slot === this.#lastSlot) {
+      this.#lastKey = -1;
+      this.#lastSlot = -1;
+    }
     this.#key[slot] = -1;
     this.#ident[slot] = undefined;
     this.#frame[slot] = undefined;

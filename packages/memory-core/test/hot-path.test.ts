@@ -20,6 +20,7 @@ import {
   PAGE_SIZE,
   Prng,
   pageAlignDown,
+  Scheduler,
   VMALLOC_START,
 } from '../src/index.ts';
 import { TlbDirectory } from '../src/tlb-directory.ts';
@@ -66,6 +67,25 @@ describe('ledger charges by row index', () => {
     expect(() => partial.charge('tlbHit')).toThrow(ModelUsageError);
     expect(() => partial.chargeRow(costRow('tlbHit'))).toThrow(/tlbHit/);
     expect(partial.cycles).toBe(0);
+  });
+
+  it('chargeOnce(id) adds what chargeRow(id) adds, in the same order, fractional and zero rows included', () => {
+    const table = { invlpg: 1000.3, tlbHit: 3, cacheAccess: 0, pageWalk: 0.1 };
+    const a = new CostLedger(new Calibration(table));
+    const b = new CostLedger(new Calibration(table));
+    const rows = ['tlbHit', 'cacheAccess', 'invlpg', 'pageWalk', 'tlbHit', 'pageWalk', 'invlpg'] as const;
+    for (let i = 0; i < 50; i++) {
+      for (const row of rows) {
+        a.chargeRow(costRow(row));
+        b.chargeOnce(costRow(row));
+      }
+    }
+    expect(b.cycles).toBe(a.cycles);
+    expect([...b.byRow]).toEqual([...a.byRow]);
+    expect(b.byRow.has('cacheAccess')).toBe(false);
+    const { tlbHit: _dropped, ...rest } = defaultCalibration.rows;
+    const partial = new CostLedger(new Calibration({}, { ...defaultCalibration, rows: rest }));
+    expect(() => partial.chargeOnce(costRow('tlbHit'))).toThrow(/tlbHit/);
   });
 
   it('row indices cover the shipped table, one per name', () => {
@@ -273,5 +293,28 @@ describe('TLB directory: the last address space remembered', () => {
     dir.forgetAsid(7);
     dir.add(7, 2, 1);
     expect([dir.pagesOf(7), dir.holders(7, 2), dir.holders(7, 1)]).toEqual([1, [1], []]);
+  });
+});
+
+describe("a thread's context", () => {
+  it('is the same object while the thread stays put, and a new snapshot after a migration or a mode change', () => {
+    const m = machine(2);
+    const s = new Scheduler(m, 1);
+    const mm = m.createMm('vm');
+    const t = s.spawn({ name: 'v0', kind: 'vcpu', cpu: 0, mm });
+    const first = t.ctx;
+    expect(t.ctx).toBe(first);
+    expect(first).toEqual({ cpu: m.cpu(0), mode: 'process', who: 'v0', mm });
+    t.mode = 'atomic';
+    const atomic = t.ctx;
+    expect(atomic).not.toBe(first);
+    expect([first.mode, atomic.mode]).toEqual(['process', 'atomic']);
+    t.cpu = m.cpu(1);
+    expect(t.ctx.cpu).toBe(m.cpu(1));
+    expect(atomic.cpu).toBe(m.cpu(0));
+    t.mode = 'process';
+    t.cpu = m.cpu(0);
+    expect(t.ctx).toEqual(first);
+    expect(Object.isFrozen(t.ctx)).toBe(true);
   });
 });

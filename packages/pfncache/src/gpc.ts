@@ -175,12 +175,29 @@ export class GfnToPfnCache {
     return this.checkVerdict(len, ctx) === 'ok';
   }
 
+  /** isValidLen(gpa, uhva, ·) for the gpa and uhva it was last asked about: the page offset they give. */
+  #lenGpa = Number.NaN;
+  #lenUhva = Number.NaN;
+  #lenOffset = 0;
+
+  /** isValidLen(this.gpa, this.uhva, len), the offset worked out once per gpa and uhva (check runs per access). */
+  #lenFits(len: number): boolean {
+    const gpa = this.gpa;
+    const uhva = this.uhva;
+    if (gpa !== this.#lenGpa || uhva !== this.#lenUhva) {
+      this.#lenOffset = gpa === INVALID_GPA ? offsetInPage(Math.max(0, uhva)) : offsetInPage(gpa);
+      this.#lenGpa = gpa;
+      this.#lenUhva = uhva;
+    }
+    return Number.isInteger(len) && len >= 0 && this.#lenOffset + len <= PAGE_SIZE;
+  }
+
   checkVerdict(len: number, ctx?: ExecContext): CheckVerdict {
-    this.vm.machine.ledger.chargeRow(GPC_CHECK);
+    this.vm.machine.ledger.chargeOnce(GPC_CHECK);
     if (!this.active) return 'inactive';
     if (this.gpa !== INVALID_GPA && this.generation !== this.vm.memslots.generation) return 'generation';
     if (isErrorHva(this.uhva)) return 'bad-hva';
-    if (!GfnToPfnCache.isValidLen(this.gpa, this.uhva, len)) return 'length';
+    if (!this.#lenFits(len)) return 'length';
     if (!this.valid) return 'invalid';
     if (
       ctx &&
