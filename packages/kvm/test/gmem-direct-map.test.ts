@@ -1,6 +1,6 @@
 import { FREE, HOST, runAlone } from '@khva/memory-core';
 import { describe, expect, it } from 'vitest';
-import { addGmemSlot, gmemSlot, HVA_GMEM, handOut, on, setup } from './helpers.ts';
+import { addGmemSlot, enter, gmemSlot, HVA_GMEM, handOut, on, setup } from './helpers.ts';
 
 const NDM = { mmap: false, noDirectMap: true } as const;
 
@@ -80,7 +80,7 @@ describe('guest_memfd NO_DIRECT_MAP: removal from the direct map on first hand-o
   it('a VMM fault on the MMAP mapping of the file removes the folio too', () => {
     const s = setup();
     const { file } = addGmemSlot(s, gmemSlot({ mmap: true, noDirectMap: true }));
-    s.m.switchMm(s.m.cpu(0), s.vm.mm);
+    enter(s);
     const r = s.m.access(on(s.m, 0), HVA_GMEM + 2 * 4096 + 8, 8, 'write', new Uint8Array(8).fill(7));
     expect(r.ok).toBe(true);
     const pfn = file.folios.get(2)!;

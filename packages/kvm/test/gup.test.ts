@@ -4,6 +4,7 @@ import {
   addGmemSlot,
   addSlot,
   anonSlot,
+  enter,
   gmemSlot,
   HVA_ANON,
   HVA_GMEM,
@@ -70,7 +71,7 @@ describe('GUP (hva_to_pfn)', () => {
     const pfn = s.vm.gmemGetPfn(on(s.m, 0), slot, 0x103);
     expect(pfn).toBe(file.folios.get(3));
     // Refused even once the folio exists and the VMM has it mapped.
-    s.m.switchMm(s.m.cpu(0), s.vm.mm);
+    enter(s);
     expect(s.m.access(on(s.m, 0), HVA_GMEM + 3 * 4096, 8, 'read').ok).toBe(true);
     expect(s.vm.hvaToPfn(on(s.m, 0), HVA_GMEM + 3 * 4096)).toMatchObject({ errno: 'EFAULT' });
   });

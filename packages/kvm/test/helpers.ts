@@ -24,6 +24,9 @@ export const HVA_GMEM: Va = 0x7e00_0000_0000;
 /** VMM memory that is in no memslot. */
 export const HVA_OTHER: Va = 0x7d00_0000_0000;
 
+// kvm's tests build their world from Kvm directly, not with @khva/host's Host: host depends on kvm,
+// so kvm (even its tests) depending on host would be a workspace cycle, which turbo refuses. What
+// they share with Host is the context switch: enter() below is the scheduler's, not a copy.
 export interface Setup {
   readonly kvm: Kvm;
   readonly m: Machine;
@@ -41,6 +44,15 @@ export function setup(
   const vm = kvm.createVm();
   const vmm = kvm.scheduler.spawn({ name: 'vmm', kind: 'host', cpu: 0, mm: vm.mm });
   return { kvm, m: kvm.machine, vm, vmm };
+}
+
+/**
+ * The scheduler's context switch (the one Host.enter uses): t's mm loaded on its CPU, t current
+ * there, its CPU the one pages are allocated from. Returns t's context.
+ */
+export function enter(s: Setup, t: SimThread = s.vmm): ExecContext {
+  s.kvm.scheduler.enter(t);
+  return t.ctx;
 }
 
 /** A VMM-process thread for manual stepping. */

@@ -4,6 +4,7 @@ import {
   addGmemSlot,
   addSlot,
   anonSlot,
+  enter,
   gmemSlot,
   HVA_ANON,
   HVA_GMEM,
@@ -25,7 +26,7 @@ function busyVm(s: Setup): void {
   for (const i of [0, 3, 7]) vm.releasePage(vm.hvaToPfn(on(m, 0), HVA_ANON + i * P) as number);
   // MMAP | NO_DIRECT_MAP: the VMM faults pages in through its mapping; KVM hands pages out.
   const ndm = addGmemSlot(s, gmemSlot({ mmap: true, noDirectMap: true }, 1, 0x100, 16, HVA_GMEM));
-  m.switchMm(m.cpu(0), vm.mm);
+  enter(s);
   for (const i of [1, 2]) expect(m.access(on(m, 0), HVA_GMEM + i * P, 8, 'write').ok).toBe(true);
   handOut(s, ndm.slot, 0x105);
   ndm.file.allocate(10, 2);
