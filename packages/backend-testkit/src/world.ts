@@ -1,3 +1,4 @@
+import type { MapContext, MappingBackend } from '@khva/backend-api';
 import { isErrno, type KernelOptions, Kvm, type Memslot, type Vm } from '@khva/kvm';
 import {
   type AccessOp,
@@ -15,7 +16,7 @@ import {
   type Va,
   vpnOf,
 } from '@khva/memory-core';
-import { GfnToPfnCache, type MapContext, type MappingBackend } from '@khva/pfncache';
+import { GfnToPfnCache } from '@khva/pfncache';
 
 /** The guest_memfd memslot: GUEST_MEMFD_FLAG_MMAP | NO_DIRECT_MAP, not mapped by the VMM. */
 export const GMEM_SLOT = 0;

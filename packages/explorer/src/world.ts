@@ -1,8 +1,9 @@
+import type { BackendRegistry } from '@khva/backend-api';
 import type { StepObserver } from '@khva/host';
 import { opBody, resultOf, type Scenario, type ScenarioStep, ScenarioWorld } from '@khva/host/scenario';
 import type { Vm } from '@khva/kvm';
 import { formatVa, type Mm, type SimThread, type YieldKind } from '@khva/memory-core';
-import { type BackendRegistry, type GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '@khva/pfncache';
+import { type GfnToPfnCache, KVM_PFN_ERR_FAULT, NULL_KHVA } from '@khva/pfncache';
 import { type Footprint, Recorder, WorldInstrumentation } from './footprint.ts';
 
 /** A thread of the scenario and the ops it runs, in the order the scenario lists them. */

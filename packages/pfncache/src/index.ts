@@ -1,17 +1,3 @@
-export { BackendRegistry, UnknownBackendError } from '@khva/backend-api';
-export {
-  type AccessRequest,
-  type AccessResult,
-  type BackendFactory,
-  type BackendKind,
-  type BackendReport,
-  type BackendTraits,
-  checkBackendOptions,
-  defineBackend,
-  type MapContext,
-  type MappingBackend,
-  type MapResult,
-} from './backend.ts';
 export {
   type CheckVerdict,
   GfnToPfnCache,

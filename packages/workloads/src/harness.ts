@@ -1,14 +1,8 @@
+import type { MappingBackend } from '@khva/backend-api';
 import { Host } from '@khva/host';
 import type { Kvm, MemslotSpec, Vm } from '@khva/kvm';
 import { type Machine, PAGE_SIZE, Prng, type SimThread, type ThreadBody } from '@khva/memory-core';
-import {
-  GfnToPfnCache,
-  type GpcCounters,
-  gpcUse,
-  type MappingBackend,
-  type UseOutcome,
-  zeroGpcCounters,
-} from '@khva/pfncache';
+import { GfnToPfnCache, type GpcCounters, gpcUse, type UseOutcome, zeroGpcCounters } from '@khva/pfncache';
 import type { CostMetrics, SafetyMetrics, WorkloadResult, WorkloadRunContext } from './contract.ts';
 
 /** Where a VM's memory sits in its VMM and in the guest (the same layout for every VM). */
