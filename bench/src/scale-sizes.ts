@@ -18,6 +18,8 @@ export interface ScaleRunResult extends ScaleRunRequest {
   readonly cpuSeconds: number;
   /** The part of cpuSeconds before the workload's first event (building VMs, vCPUs, caches). */
   readonly setupCpuSeconds: number;
+  /** The part of cpuSeconds after the workload's last progress report (result and final purge). */
+  readonly teardownCpuSeconds: number;
   /** Peak resident set of the run's process (getrusage ru_maxrss). */
   readonly peakRssMiB: number;
 }

@@ -1,7 +1,7 @@
 // The scale suite: every workload on every backend at several CPU counts (16 VMs x 64 vCPUs each
 // time), each run in a child process. Prints gpc accesses per CPU-second after setup, the cost per
-// access at the largest CPU count over the smallest, setup and total CPU seconds, the CPU seconds
-// 10^7 accesses would take at that rate, and peak RSS at two event counts (memory must follow live
+// access at the largest CPU count over the smallest, setup, teardown and total CPU seconds, the CPU
+// seconds 10^7 accesses would take at that rate, and peak RSS at two event counts (memory must follow live
 // state, not the number of events). Figures of this host; never part of a report.
 //
 //   node dist/scale.js [--events N] [--rss-events A,B] [--cpus 64,256,1024]
@@ -61,6 +61,7 @@ const header = [
   ...cpuCounts.map((c) => `acc/cpu-s @${c}`),
   `cost ${maxCpus}/${minCpus}`,
   `setup cpu s @${maxCpus}`,
+  `teardown cpu s @${maxCpus}`,
   `cpu s @${maxCpus}`,
   `wall s @${maxCpus}`,
   `cpu s @${maxCpus} for 10^7 (projected)`,
@@ -84,8 +85,10 @@ for (const workload of workloads) {
     );
     all.push(...byCpus, ...rss.filter((r) => !byCpus.includes(r)));
     // CPU time, not wall time: the host is shared, and the target is what one core spends. The
-    // cost per access leaves setup out (it grows with the vCPUs built, and a long run amortises it).
-    const perOp = (r: ScaleRunResult) => (r.cpuSeconds - r.setupCpuSeconds) / r.ops;
+    // cost per access leaves setup and teardown out (both grow with the vCPUs built and are paid
+    // once per run, whatever its length); the projection adds them back once.
+    const once = (r: ScaleRunResult) => r.setupCpuSeconds + r.teardownCpuSeconds;
+    const perOp = (r: ScaleRunResult) => (r.cpuSeconds - once(r)) / r.ops;
     const at = (c: number) => byCpus[cpuCounts.indexOf(c)]!;
     const big = at(maxCpus);
     const row = [
@@ -94,9 +97,10 @@ for (const workload of workloads) {
       ...byCpus.map((r) => fmt(1 / perOp(r))),
       fmt(perOp(big) / perOp(at(minCpus)), 2),
       fmt(big.setupCpuSeconds, 1),
+      fmt(big.teardownCpuSeconds, 1),
       fmt(big.cpuSeconds, 1),
       fmt(big.seconds, 1),
-      fmt(big.setupCpuSeconds + perOp(big) * 1e7, 0),
+      fmt(once(big) + perOp(big) * 1e7, 0),
       ...rss.map((r) => fmt(r.peakRssMiB)),
       fmt(rss[rss.length - 1]!.peakRssMiB / rss[0]!.peakRssMiB, 2),
     ];
