@@ -3,7 +3,6 @@
 
 import { BackendRegistry } from '@khva/backend-api';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatIssue } from '../src/config/config-error.ts';
 import { validateConfig } from '../src/config/load.ts';
 import { defaultRegistry } from '../src/registry.ts';
 import { buildReport } from '../src/report/report.ts';
@@ -12,6 +11,7 @@ import { defineWorkload, type WorkloadRunContext } from '../src/workload.ts';
 import { createWorkloadRegistry } from '../src/workload-registry.ts';
 import { fakeBackend, fakeClock } from './fixtures/fake-model.ts';
 import { silentProgress } from './fixtures/fake-report.ts';
+import { refusedWith } from './fixtures/refused-with.ts';
 
 const base = {
   seed: 1,
@@ -20,15 +20,8 @@ const base = {
   workloads: { kvmclock: { updates: 10 } },
 };
 
-function issuesOf(backendOptions: unknown): string[] {
-  try {
-    validateConfig({ ...base, backendOptions }, defaultRegistry, 't.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatIssue);
-    throw error;
-  }
-  throw new Error('config was accepted');
-}
+const issuesOf = (backendOptions: unknown): string[] =>
+  refusedWith(() => validateConfig({ ...base, backendOptions }, defaultRegistry, 't.yaml'));
 
 describe('backendOptions with the shipped backends', () => {
   it('is optional and defaults to no options', () => {

@@ -11,6 +11,7 @@ import {
   FAKE_CONFIG_YAML,
   fakeBackend,
 } from './fixtures/fake-model.ts';
+import { refusedWith } from './fixtures/refused-with.ts';
 import { useTempDirs } from './fixtures/temp-dir.ts';
 
 const registry = createFakeRegistry();
@@ -22,13 +23,7 @@ function base(): Record<string, unknown> {
 
 /** The formatted issues of a config that must fail. */
 function issuesOf(raw: Record<string, unknown>, overrides = {}, reg = registry): string[] {
-  try {
-    validateConfig(raw, reg, 'test.yaml', overrides);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatIssue);
-    throw error;
-  }
-  throw new Error('config was accepted');
+  return refusedWith(() => validateConfig(raw, reg, 'test.yaml', overrides));
 }
 
 describe('config validation', () => {

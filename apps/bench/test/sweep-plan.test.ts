@@ -2,22 +2,19 @@
 // expression or point config refused before anything runs (naming it), and shards that partition.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../src/config/config-error.ts';
 import { defaultRegistry } from '../src/registry.ts';
 import { planSweep, shardPoints } from '../src/sweep/plan.ts';
+import { refusedWith } from './fixtures/refused-with.ts';
 import { TINY_SWEEP_YAML } from './fixtures/tiny-sweep.ts';
 
 const tiny = () => parseYaml(TINY_SWEEP_YAML) as Record<string, unknown>;
 
-function problems(raw: unknown): string[] {
-  try {
-    planSweep(raw, defaultRegistry, 'sweep.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map((i) => `${i.path}: ${i.message}`);
-    throw error;
-  }
-  throw new Error('the sweep was accepted');
-}
+const problems = (raw: unknown): string[] =>
+  refusedWith(
+    () => planSweep(raw, defaultRegistry, 'sweep.yaml'),
+    'sweep',
+    (i) => `${i.path}: ${i.message}`,
+  );
 
 describe('planSweep', () => {
   it('expands the axes first-outermost, sets fields from expressions and keeps the plan hash stable', () => {

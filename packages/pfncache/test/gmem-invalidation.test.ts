@@ -5,6 +5,21 @@ import { finish, run, runUntil, world } from './support/world.ts';
 
 const GPA = 0x1000;
 
+/**
+ * Activate the cache on page 1 of the gmem slot, invalidate it and start a refresh, stop that
+ * refresh where it yields `label`, then punch the page out of the file from the VMM thread.
+ */
+function punchHoleDuringRefresh(label: 'lock-drop' | 'mapped') {
+  const w = world();
+  run(w, w.vcpu, w.gpc.activate(w.vcpu, GPA, 8));
+  const old = w.gpc.pfn;
+  w.gpc.valid = false;
+  expect(runUntil(w, w.vcpu, w.gpc.refresh(w.vcpu, 8), label)).toBe(true);
+  const file = w.vm.memslots.slots.get(0)!.gmem!;
+  run(w, w.vmm, file.punchHole(w.vmm, 1, 1));
+  return { w, old, file };
+}
+
 describe('punch-hole of the gmem page under an active cache', () => {
   it('gmemInvalidation on (RFC v2/v3): the cache goes invalid; refresh maps the new page', () => {
     const w = world({ gmemInvalidation: true });
@@ -57,13 +72,7 @@ describe('punch-hole of the gmem page under an active cache', () => {
   });
 
   it('the DESIGN race: punch-hole while refresh has dropped the lock; refresh retries to the new page', () => {
-    const w = world();
-    run(w, w.vcpu, w.gpc.activate(w.vcpu, GPA, 8));
-    const old = w.gpc.pfn;
-    w.gpc.valid = false;
-    expect(runUntil(w, w.vcpu, w.gpc.refresh(w.vcpu, 8), 'lock-drop')).toBe(true);
-    const file = w.vm.memslots.slots.get(0)!.gmem!;
-    run(w, w.vmm, file.punchHole(w.vmm, 1, 1));
+    const { w, old, file } = punchHoleDuringRefresh('lock-drop');
     expect(finish(w, w.vcpu)).toBe(0);
     expect(w.gpc.valid).toBe(true);
     // The old page went to CPU 2's free list; the refresh on CPU 0 allocates another one.
@@ -78,13 +87,7 @@ describe('punch-hole of the gmem page under an active cache', () => {
   });
 
   it('punch-hole after translation: the page reference the refresh holds keeps the page until the retry', () => {
-    const w = world();
-    run(w, w.vcpu, w.gpc.activate(w.vcpu, GPA, 8));
-    const old = w.gpc.pfn;
-    w.gpc.valid = false;
-    expect(runUntil(w, w.vcpu, w.gpc.refresh(w.vcpu, 8), 'mapped')).toBe(true);
-    const file = w.vm.memslots.slots.get(0)!.gmem!;
-    run(w, w.vmm, file.punchHole(w.vmm, 1, 1));
+    const { w, old, file } = punchHoleDuringRefresh('mapped');
     // Still referenced by the refresh: not free yet.
     expect(w.kvm.machine.mem.get(old)?.refcount).toBe(1);
     expect(finish(w, w.vcpu)).toBe(0);
