@@ -30,6 +30,8 @@ export type AccessOp = 'read' | 'write';
 const TLB_HIT = costRow('tlbHit');
 const PAGE_WALK = costRow('pageWalk');
 const CACHE_ACCESS = costRow('cacheAccess');
+/** Shared write-hit outcomes kept (a power of two). */
+const LIVE_HITS = 1024;
 
 export type AccessOutcome =
   | { ok: true; pfn: Pfn; tlbHit: boolean; stale: boolean; useAfterFree: boolean; data: Uint8Array | null }
@@ -189,19 +191,16 @@ export class Mmu {
     return { ok: true, pfn, tlbHit, stale, useAfterFree, data: null };
   }
 
-  /** The outcome of a TLB-hit write through a live entry to pfn, made once per pfn in a row (frozen). */
-  private lastHit: AccessOutcome = Object.freeze({
-    ok: true,
-    pfn: -1,
-    tlbHit: true,
-    stale: false,
-    useAfterFree: false,
-    data: null,
-  });
+  /**
+   * Outcomes of TLB-hit writes through live entries, frozen and shared, by pfn in a small
+   * direct-mapped table (many vCPUs writing their own pages in turn each find theirs).
+   */
+  private readonly liveHits: Array<AccessOutcome | undefined> = new Array(LIVE_HITS).fill(undefined);
 
   private liveWriteHit(pfn: Pfn): AccessOutcome {
-    const last = this.lastHit;
-    if (last.ok && last.pfn === pfn) return last;
+    const i = pfn & (LIVE_HITS - 1);
+    const last = this.liveHits[i];
+    if (last !== undefined && last.ok && last.pfn === pfn) return last;
     const out: AccessOutcome = Object.freeze({
       ok: true,
       pfn,
@@ -210,7 +209,7 @@ export class Mmu {
       useAfterFree: false,
       data: null,
     });
-    this.lastHit = out;
+    this.liveHits[i] = out;
     return out;
   }
 

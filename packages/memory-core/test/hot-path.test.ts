@@ -318,3 +318,34 @@ describe("a thread's context", () => {
     expect(Object.isFrozen(t.ctx)).toBe(true);
   });
 });
+
+describe('shared write-hit outcomes', () => {
+  it('carry each access its own pfn and flags, pages written in turn included, and cannot be changed', () => {
+    const m = machine(2);
+    // Two pages written in turn: each write gets the outcome of its own page.
+    const frames = [m.mem.alloc(0, 0), m.mem.alloc(0, 0)];
+    const va = m.vmalloc.alloc(2 * P);
+    m.mapGlobal(va, frames[0]!.pfn);
+    m.mapGlobal(va + P, frames[1]!.pfn);
+    const ctx = on(m, 0);
+    const data = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    for (let i = 0; i < 2; i++) m.access(ctx, va + i * P, 8, 'write', data);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) {
+        const r = m.access(ctx, va + i * P, 8, 'write', data);
+        expect(r).toEqual({
+          ok: true,
+          pfn: frames[i]!.pfn,
+          tlbHit: true,
+          stale: false,
+          useAfterFree: false,
+          data: null,
+        });
+        expect(Object.isFrozen(r)).toBe(true);
+      }
+    }
+    // A stale hit is not the shared live one.
+    m.unmapGlobal(va);
+    expect(m.access(ctx, va, 8, 'write', data)).toMatchObject({ ok: true, tlbHit: true, stale: true });
+  });
+});

@@ -24,6 +24,7 @@ import {
   USER_TOP,
   type Va,
 } from '@khva/memory-core';
+import { ReaderViews } from './reader-views.ts';
 
 /** KVM_PFN_ERR_FAULT: the error pfn. */
 export const KVM_PFN_ERR_FAULT = -1;
@@ -131,7 +132,7 @@ export class GfnToPfnCache {
   /** Page references taken by translation and not dropped yet (invariant 15: none at rest). */
   heldRefs = 0;
   /** What each reader saw when its check passed under the read lock (invariant 7). */
-  readonly readerViews = new Map<SimThread, { readonly pfn: Pfn; readonly khva: Va }>();
+  readonly readerViews = new ReaderViews();
   readonly live: LiveMapping[] = [];
   /** Identity of the page's content when the cache took its pfn (the model's, not the kernel's). */
   pfnIdent: string | null = null;

@@ -17,4 +17,5 @@ export {
   type InvariantViolation,
   invariants,
 } from './invariants.ts';
+export { type ReaderView, ReaderViews } from './reader-views.ts';
 export { gpcUse, type UseOutcome, type UseRequest } from './use.ts';

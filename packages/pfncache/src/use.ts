@@ -1,5 +1,5 @@
 import type { Errno } from '@khva/kvm';
-import type { AccessOp, AccessOutcome, SimThread, ThreadBody } from '@khva/memory-core';
+import type { AccessOp, AccessOutcome, SimThread, ThreadBody, YieldPoint } from '@khva/memory-core';
 import type { CheckVerdict, GfnToPfnCache } from './gpc.ts';
 
 export interface UseRequest {
@@ -24,6 +24,9 @@ export interface UseOutcome {
   /** The last check verdict before the access or the give-up. */
   readonly verdict: CheckVerdict;
 }
+
+/** Where a reader may be preempted inside its read-side section (one object for every use). */
+const HOLDING_READ_LOCK: YieldPoint = Object.freeze({ kind: 'preempt', label: 'holding-read-lock' });
 
 // Models the callers' check/refresh loop (kvm_setup_guest_pvclock, kvm_xen_set_evtchn_fast):
 // read lock; while check fails drop it and refresh (atomic callers give up with -EWOULDBLOCK);
@@ -52,10 +55,10 @@ export function* gpcUse(t: SimThread, gpc: GfnToPfnCache, req: UseRequest): Thre
       verdict = gpc.checkVerdict(req.len, t.ctx);
     }
     // Other CPUs keep running while this one holds the read lock.
-    gpc.readerViews.set(t, { pfn: gpc.pfn, khva: gpc.khva });
-    yield { kind: 'preempt', label: 'holding-read-lock' };
+    gpc.readerViews.enter(t, gpc.pfn, gpc.khva);
+    yield HOLDING_READ_LOCK;
     const access = gpc.access(t.ctx, req.offset ?? 0, req.bytes ?? req.len, req.op, req.data);
-    gpc.readerViews.delete(t);
+    gpc.readerViews.leave(t);
     gpc.lock.readUnlock(t);
     if (!access.ok && access.kind === 'cannot') {
       gpc.counters.wouldBlock++;
