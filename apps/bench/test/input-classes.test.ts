@@ -21,6 +21,9 @@ const FAKE_JSON = `{
 `;
 
 const yamlWith = (extra: string) => `${FAKE_CONFIG_YAML}${extra}\n`;
+/** The valid fake config as c.yaml, and the same with its `machine: { cpus: 4 }` replaced. */
+const VALID_YAML = ['c.yaml', FAKE_CONFIG_YAML] as const;
+const machineAs = (machine: string) => ['c.yaml', FAKE_CONFIG_YAML.replace('{ cpus: 4 }', machine)] as const;
 
 function aliasBomb(levels: number): string {
   const lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
@@ -170,13 +173,13 @@ const ROWS: readonly Row[] = [
   },
   {
     name: 'prototype in machine',
-    file: ['c.yaml', FAKE_CONFIG_YAML.replace('{ cpus: 4 }', '{ cpus: 4, prototype: 1 }')],
+    file: machineAs('{ cpus: 4, prototype: 1 }'),
     code: 2,
     message: 'machine.prototype: the key "prototype" is not allowed',
   },
   {
     name: 'machine.ghz 1e-300',
-    file: ['c.yaml', FAKE_CONFIG_YAML.replace('{ cpus: 4 }', '{ cpus: 4, ghz: 1e-300 }')],
+    file: machineAs('{ cpus: 4, ghz: 1e-300 }'),
     code: 2,
     message: 'machine.ghz: Too small',
   },
@@ -188,7 +191,7 @@ const ROWS: readonly Row[] = [
   },
   {
     name: '--out ""',
-    file: ['c.yaml', FAKE_CONFIG_YAML],
+    file: VALID_YAML,
     args: ['--out', ''],
     code: 2,
     message: '--out: must name a directory',
@@ -196,46 +199,46 @@ const ROWS: readonly Row[] = [
   // Class 4: the model's limits are checked up front (exit 2), flags are named as flags.
   {
     name: 'machine.memGiB above the model',
-    file: ['c.yaml', FAKE_CONFIG_YAML.replace('{ cpus: 4 }', '{ cpus: 4, memGiB: 100000 }')],
+    file: machineAs('{ cpus: 4, memGiB: 100000 }'),
     code: 2,
     message: 'machine.memGiB: Too big: expected number to be <=65536',
   },
   {
     name: 'machine.cpus above the model',
-    file: ['c.yaml', FAKE_CONFIG_YAML.replace('{ cpus: 4 }', '{ cpus: 5000 }')],
+    file: machineAs('{ cpus: 5000 }'),
     code: 2,
     message: 'machine.cpus: Too big: expected number to be <=4096',
   },
   {
     name: 'machine.tlbEntries above the model',
-    file: ['c.yaml', FAKE_CONFIG_YAML.replace('{ cpus: 4 }', '{ cpus: 4, tlbEntries: 1e9 }')],
+    file: machineAs('{ cpus: 4, tlbEntries: 1e9 }'),
     code: 2,
     message: 'machine.tlbEntries: Too big',
   },
   {
     name: '--backends vmapp',
-    file: ['c.yaml', FAKE_CONFIG_YAML],
+    file: VALID_YAML,
     args: ['--backends', 'vmapp'],
     code: 2,
     message: '--backends: unknown backend "vmapp" (allowed: fake-direct',
   },
   {
     name: '--workloads nope',
-    file: ['c.yaml', FAKE_CONFIG_YAML],
+    file: VALID_YAML,
     args: ['--workloads', 'nope'],
     code: 2,
     message: '--workloads: unknown workload "nope"',
   },
   {
     name: '--out naming a file',
-    file: ['c.yaml', FAKE_CONFIG_YAML],
+    file: VALID_YAML,
     args: ['--out', 'c.yaml'],
     code: 2,
     message: 'c.yaml is not a directory',
   },
   {
     name: '--seed out of range',
-    file: ['c.yaml', FAKE_CONFIG_YAML],
+    file: VALID_YAML,
     args: ['--seed', '99999999999'],
     code: 2,
     message: "option '--seed <n>' argument '99999999999' is invalid",

@@ -1,4 +1,4 @@
-import type { MappingBackend } from '@khva/backend-api';
+import type { MapContext, MappingBackend } from '@khva/backend-api';
 import { createTestWorld, type TestWorld } from '@khva/backend-testkit';
 import {
   Machine,
@@ -20,14 +20,18 @@ function mapOk(w: TestWorld, b: MappingBackend, pfn: Pfn): number {
 }
 
 /** map + unmap the same no-direct-map page n times; returns after the n-th unmap. */
-function churn(w: TestWorld, b: MappingBackend, pfn: Pfn, n: number): void {
-  const mc = w.mapContext('vcpu');
+/** Map and unmap the page n times from one context (each unmap leaves its area lazy). */
+function mapUnmap(mc: MapContext, b: MappingBackend, pfn: Pfn, n: number): void {
   for (let i = 0; i < n; i++) {
     const r = b.map(mc, pfn);
     if (!r.ok) throw new Error('map failed');
     b.unmap(mc, r.khva, pfn);
   }
 }
+
+/** mapUnmap from the world's vCPU. */
+const churn = (w: TestWorld, b: MappingBackend, pfn: Pfn, n: number) =>
+  mapUnmap(w.mapContext('vcpu'), b, pfn, n);
 
 const stats = (b: MappingBackend) => b.stats?.() ?? {};
 
@@ -147,15 +151,9 @@ describe('vmap: lazy vunmap and the purge', () => {
       frame.noDirectMap = true;
       m.removeFromDirectMap(frame.pfn);
       const mc = { machine: m, vm: {} as never, ctx: { cpu: m.cpu(0), mode: 'process' as const } };
-      for (let i = 0; i < pages / 2; i++) {
-        const r = b.map(mc, frame.pfn);
-        if (!r.ok) throw new Error('map failed');
-        b.unmap(mc, r.khva, frame.pfn);
-      }
+      mapUnmap(mc, b, frame.pfn, pages / 2);
       expect(b.stats?.()).toMatchObject({ purges: 0, lazyPages: pages });
-      const r = b.map(mc, frame.pfn);
-      if (!r.ok) throw new Error('map failed');
-      b.unmap(mc, r.khva, frame.pfn);
+      mapUnmap(mc, b, frame.pfn, 1);
       expect(b.stats?.()).toMatchObject({ purges: 1, lazyPages: 0, lastPurgeAreas: pages / 2 + 1 });
     },
   );
