@@ -1,5 +1,6 @@
 import type { MapContext, MappingBackend } from '@khva/backend-api';
-import { isErrno, type KernelOptions, Kvm, type Memslot, type Vm } from '@khva/kvm';
+import { Host } from '@khva/host';
+import { isErrno, type KernelOptions, type Kvm, type Memslot, type Vm } from '@khva/kvm';
 import {
   type AccessOp,
   type AccessOutcome,
@@ -122,34 +123,37 @@ export function createTestWorld(options: TestWorldOptions): TestWorld {
       `createTestWorld: slotPages must be an integer from 1 to ${ANON_GFN - GMEM_GFN} (got ${pages})`,
     );
   }
-  const kvm = new Kvm({
+  // A preset over @khva/host's Host, built without a backend: the contract makes the backend under
+  // test on this world's machine itself.
+  const host = new Host({
     machine: { ...options.machine, cpus },
     ...(options.kernel ? { kernel: options.kernel } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
-  const machine = kvm.machine;
-  const vm = kvm.createVm('vm0');
-  const otherMm = machine.createMm('other');
-  const sched = kvm.scheduler;
+  const { kvm, machine } = host;
+  const vm = host.addVm({ name: 'vm0' });
   const vmmCpu = cpus >= 3 ? 2 : 0;
   const kthreadCpu = cpus >= 4 ? 3 : 0;
+  // Spawned only: the memslots are set from the VMM thread first, then every thread is entered.
   const threads: Record<ContextName, SimThread> = {
-    vcpu: sched.spawn({ name: 'vcpu0', kind: 'vcpu', cpu: 0, mm: vm.mm }),
-    vmm: sched.spawn({ name: 'vmm', kind: 'host', cpu: vmmCpu, mm: vm.mm }),
-    other: sched.spawn({ name: 'other', kind: 'process', cpu: 1, mm: otherMm }),
-    irq: sched.spawn({ name: 'irq1', kind: 'irq', cpu: 1, mm: null }),
-    kthread: sched.spawn({ name: 'kthread', kind: 'kthread', cpu: kthreadCpu, mm: null }),
+    vcpu: host.addThread({ name: 'vcpu0', kind: 'vcpu', cpu: 0, vm: 'vm0', enter: false }),
+    vmm: host.addThread({ name: 'vmm', kind: 'host', cpu: vmmCpu, vm: 'vm0', enter: false }),
+    other: host.addThread({ name: 'other', kind: 'process', cpu: 1, enter: false }),
+    irq: host.addThread({ name: 'irq1', kind: 'irq', cpu: 1 }),
+    kthread: host.addThread({ name: 'kthread', kind: 'kthread', cpu: kthreadCpu }),
   };
+  const otherMm = threads.other.spec.mm as Mm;
   vm.vcpus.push({ id: 0, thread: threads.vcpu.name });
 
   const resolve = (t: SimThread | ContextName): SimThread => (typeof t === 'string' ? threads[t] : t);
 
   const enter = (tt: SimThread | ContextName): ExecContext => {
     const t = resolve(tt);
-    // The scheduler's one context switch (a task's mm, the CPU's current thread, machine.currentCpu),
+    // The host's one context switch (a task's mm, the CPU's current thread, machine.currentCpu),
     // then what this world places under the threads that own no mm.
-    sched.enter(t);
+    host.enter(t);
     if (t.spec.mm) {
+      // A thread of the caller's own with an mm the scheduler does not load for its kind.
       machine.switchMm(t.cpu, t.spec.mm);
     } else if (t.kind === 'kthread' && t.cpu.loadedMm !== vm.mm) {
       // The VMM ran here last: the kthread borrows its mm (lazy TLB).
@@ -166,27 +170,26 @@ export function createTestWorld(options: TestWorldOptions): TestWorld {
     return runAlone(body);
   };
 
-  const r1 = run(
-    'vmm',
-    vm.setMemslot(threads.vmm, {
-      slot: GMEM_SLOT,
-      gfn: GMEM_GFN,
-      pages,
-      backing: 'gmem',
-      hva: GMEM_HVA,
-      gmemFlags: { mmap: true, noDirectMap: true },
-      vmmMapped: false,
-    }),
-  );
-  const r2 = run(
-    'vmm',
-    vm.setMemslot(threads.vmm, { slot: ANON_SLOT, gfn: ANON_GFN, pages, backing: 'anon', hva: ANON_HVA }),
+  // KVM_SET_USER_MEMORY_REGION2 from the VMM thread (entered first, on its CPU).
+  host.setMemslots(
+    vm,
+    [
+      {
+        slot: GMEM_SLOT,
+        gfn: GMEM_GFN,
+        pages,
+        backing: 'gmem',
+        hva: GMEM_HVA,
+        gmemFlags: { mmap: true, noDirectMap: true },
+        vmmMapped: false,
+      },
+      { slot: ANON_SLOT, gfn: ANON_GFN, pages, backing: 'anon', hva: ANON_HVA },
+    ],
+    threads.vmm,
   );
   const gmemSlot = vm.memslots.slots.get(GMEM_SLOT);
   const anonSlot = vm.memslots.slots.get(ANON_SLOT);
-  if (!gmemSlot || !anonSlot || r1 !== 0 || r2 !== 0) {
-    throw new Error(`createTestWorld: memslots were not created: ${JSON.stringify([r1, r2])}`);
-  }
+  if (!gmemSlot || !anonSlot) throw new Error('createTestWorld: memslots were not created');
   // Every CPU starts with the mm its threads run in loaded.
   for (const name of ['vcpu', 'vmm', 'kthread', 'other', 'irq'] as const) enter(name);
 

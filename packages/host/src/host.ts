@@ -20,7 +20,8 @@ export interface HostSpec<O extends object = object> {
   readonly kernel?: KernelOptionsInput;
   /** The scheduler's seed (default 1). */
   readonly seed?: number;
-  readonly backend: BackendFactory<O>;
+  /** Absent: a world without a backend (tests that make backends on its machine themselves). */
+  readonly backend?: BackendFactory<O>;
   readonly backendOptions?: Partial<O>;
   /** Build caches with this class (tests use it to run deliberately broken variants). */
   readonly gpcClass?: typeof GfnToPfnCache;
@@ -53,13 +54,12 @@ export interface HostThreadSpec {
  */
 export class Host {
   readonly kvm: Kvm;
-  readonly backend: MappingBackend;
-  readonly factory: BackendFactory<object>;
   readonly vms = new Map<string, Vm>();
   /** The VM each thread belongs to (vcpu, host threads, and any thread given a vm). */
   readonly threadVm = new Map<string, Vm>();
   readonly caches = new Map<string, GfnToPfnCache>();
   readonly gpcClass: typeof GfnToPfnCache;
+  private readonly made: { factory: BackendFactory<object>; backend: MappingBackend } | undefined;
   /** Made at the first observe(), so worlds that never observe pay nothing for change tracking. */
   private tracker: InvariantTracker | undefined;
   private readonly stepCounters = new StepCounters();
@@ -72,9 +72,25 @@ export class Host {
       ...(spec.kernel ? { kernel: spec.kernel } : {}),
       seed: spec.seed ?? 1,
     });
-    this.factory = spec.backend;
-    this.backend = spec.backend.create(this.kvm.machine, spec.backendOptions);
+    this.made = spec.backend && {
+      factory: spec.backend,
+      backend: spec.backend.create(this.kvm.machine, spec.backendOptions),
+    };
     this.gpcClass = spec.gpcClass ?? GfnToPfnCache;
+  }
+
+  /** The backend made from the spec's factory (a host built without one throws here). */
+  get backend(): MappingBackend {
+    return this.withBackend().backend;
+  }
+
+  get factory(): BackendFactory<object> {
+    return this.withBackend().factory;
+  }
+
+  private withBackend(): { factory: BackendFactory<object>; backend: MappingBackend } {
+    if (!this.made) throw new ModelUsageError('this host was built without a backend (HostSpec.backend)');
+    return this.made;
   }
 
   get machine() {
@@ -86,7 +102,7 @@ export class Host {
     if (this.vms.has(spec.name)) throw new ModelUsageError(`vm ${spec.name} already exists`);
     const vm = this.kvm.createVm(spec.name);
     this.vms.set(spec.name, vm);
-    this.setMemslots(vm, spec.memslots ?? []);
+    if (spec.memslots?.length) this.setMemslots(vm, spec.memslots);
     for (const mp of spec.mappings ?? []) vm.mapAnon(mp.hva, mp.pages);
     return vm;
   }

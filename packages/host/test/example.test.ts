@@ -4,11 +4,11 @@ import { describeExampleShownVerbatim } from '../../../scripts/test-support/read
 describeExampleShownVerbatim(
   import.meta.url,
   'host.mjs',
-  'observes direct-map oopsing and vmap not, on a no-direct-map page',
+  'observes page_address() oopsing and the test double not, on a no-direct-map page',
   (out) => {
-    expect(out).toContain('direct-map: activate 0 (map calls 1); use: oopses 1, use-after-free false');
     expect(out).toContain(
-      'vmap: activate 0 (map calls 1); use: oopses 0, use-after-free false, violations []',
+      'page-address: activate 0, map calls 1, oopses 1, violations [valid-khva-translates]',
     );
+    expect(out).toContain('test-double: activate 0, map calls 1, oopses 0, violations []');
   },
 );

@@ -1,9 +1,9 @@
 import { directMapBackend } from '@khva/backend-direct-map';
 import { vmapBackend } from '@khva/backend-vmap';
+import { Host } from '@khva/host';
 import type { MemslotSpec } from '@khva/kvm';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-import { Host } from '../src/index.ts';
 
 const GMEM_HVA = 0x7e00_0000_0000;
 const gmemSlot: MemslotSpec = {
