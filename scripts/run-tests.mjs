@@ -19,7 +19,12 @@ let success = false;
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests;
-  failed = r.numFailedTests;
+  // A file that fails before any test runs (a throwing import, a browser that will not start) has
+  // no failed test in it: count it as one, so the line never says 0 failed on a red run.
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'),
+  ).length;
+  failed = r.numFailedTests + brokenFiles;
   success = r.success === true;
 } catch {
   failed = Math.max(failed, 1);
