@@ -37,8 +37,9 @@ export const tlbKey = (asid: number, vpn: number): number => asid * ASID_STRIDE 
 const STALE = 1;
 const VIA_DIRECT_MAP = 2;
 const HAS_IDENT = 4;
-/** Slots a TLB starts with; it doubles up to its capacity as it fills. */
+/** Slots and hash-table size a TLB starts with (both double as more slots come into use). */
 const FIRST_SLOTS = 8;
+const FIRST_TABLE = 16;
 
 /**
  * A CPU's TLB: a bounded cache of translations, 4 KiB granular (a simplification: real
@@ -47,9 +48,10 @@ const FIRST_SLOTS = 8;
  *
  * Kept as columns of typed arrays indexed by slot (a slot is reused once its entry leaves), with an
  * open-addressing hash from (asid, vpn) to slot and a doubly linked list of slots in fill order:
- * about 60 bytes per cached translation instead of an object and two map entries, and a hit that
- * allocates nothing. The columns grow by doubling up to the capacity, so memory follows the
- * entries a TLB has held, never the number of accesses.
+ * about 70 bytes per cached translation instead of an object and two map entries, and a hit that
+ * allocates nothing. The numeric columns share one buffer that doubles up to the capacity as slots
+ * come into use; a free slot is reused before a new one, so memory follows the most entries the
+ * TLB has held at once, never the number of accesses.
  */
 export class Tlb {
   /** Told of every entry that leaves or is replaced, while someone watches (Machine.watchPageChanges). */
@@ -57,7 +59,8 @@ export class Tlb {
   /** The translations, oldest first (entry objects are copies; change them only through this class). */
   readonly entries: TlbEntries;
   #size = 0;
-  #slots = 0;
+  /** Slots ever used: those at and above it were never touched (and not on the free list). */
+  #used = 0;
   #key = new Float64Array(0);
   #vpn = new Float64Array(0);
   #pfn = new Float64Array(0);
@@ -88,6 +91,7 @@ export class Tlb {
   ) {
     this.entries = new EntriesView(this);
     this.#grow(Math.min(capacity, FIRST_SLOTS));
+    this.#rehash(Math.min(FIRST_TABLE, tableSizeFor(capacity)));
   }
 
   get size(): number {
@@ -220,9 +224,17 @@ export class Tlb {
         evicted?.(this, oldest);
         this.#release(oldest);
       }
-      if (this.#free < 0) this.#grow(Math.min(this.capacity, this.#slots * 2));
-      slot = this.#free;
-      this.#free = this.#newer[slot]!;
+      if (this.#free >= 0) {
+        slot = this.#free;
+        this.#free = this.#newer[slot]!;
+      } else {
+        if (this.#used === this.#key.length) this.#grow(Math.min(this.capacity, this.#used * 2));
+        slot = this.#used++;
+        this.#ident.push(undefined);
+        this.#frame.push(undefined);
+        // Keep the hash at most half full of the slots in use.
+        if (this.#used * 2 > this.#table.length) this.#rehash(this.#table.length * 2);
+      }
       // Newest in fill order.
       this.#older[slot] = this.#newest;
       this.#newer[slot] = -1;
@@ -315,7 +327,6 @@ export class Tlb {
       this.#lastKey = -1;
       this.#lastSlot = -1;
     }
-    this.#key[slot] = -1;
     this.#ident[slot] = undefined;
     this.#frame[slot] = undefined;
     this.#newer[slot] = this.#free;
@@ -348,49 +359,50 @@ export class Tlb {
     table[i] = 0;
   }
 
-  /** Make room for `slots` entries: columns copied, new slots chained free, the hash rebuilt. */
+  /**
+   * Room for `slots` entries: every numeric column in one new buffer (8-byte columns first, so
+   * each view is aligned), the old columns copied in. One allocation per doubling, not one per
+   * column: fewer freed blocks left behind in the host's allocator.
+   */
   #grow(slots: number): void {
-    const old = this.#slots;
-    if (slots <= old) return;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(slots);
-      b.set(a);
-      return b;
+    const n = slots;
+    const buf = new ArrayBuffer(n * (4 * 8 + 4 * 4 + 1));
+    const f64 = (old: Float64Array, at: number) => {
+      const a = new Float64Array(buf, at * n, n);
+      a.set(old);
+      return a;
     };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(slots);
-      b.set(a);
-      return b;
+    const i32 = (old: Int32Array, at: number) => {
+      const a = new Int32Array(buf, at * n, n);
+      a.set(old);
+      return a;
     };
-    this.#key = f64(this.#key);
-    this.#vpn = f64(this.#vpn);
-    this.#pfn = f64(this.#pfn);
-    this.#gen = f64(this.#gen);
-    this.#asid = i32(this.#asid);
-    this.#scope = i32(this.#scope);
-    this.#older = i32(this.#older);
-    this.#newer = i32(this.#newer);
-    const flags = new Uint8Array(slots);
+    this.#key = f64(this.#key, 0);
+    this.#vpn = f64(this.#vpn, 8);
+    this.#pfn = f64(this.#pfn, 16);
+    this.#gen = f64(this.#gen, 24);
+    this.#asid = i32(this.#asid, 32);
+    this.#scope = i32(this.#scope, 36);
+    this.#older = i32(this.#older, 40);
+    this.#newer = i32(this.#newer, 44);
+    const flags = new Uint8Array(buf, 48 * n, n);
     flags.set(this.#flags);
     this.#flags = flags;
-    for (let s = old; s < slots; s++) {
-      this.#key[s] = -1;
-      this.#ident.push(undefined);
-      this.#frame.push(undefined);
-    }
-    // New slots go on the free list, lowest first.
-    for (let s = slots - 1; s >= old; s--) {
-      this.#newer[s] = this.#free;
-      this.#free = s;
-    }
-    this.#slots = slots;
-    // A table of at least twice the slots (a power of two) keeps probe runs short.
-    let bits = 1;
-    while (1 << bits < slots * 2) bits++;
-    this.#table = new Int32Array(1 << bits);
-    this.#shift = 32 - bits;
+  }
+
+  /** A hash table of `size` entries (a power of two), holding every cached slot again. */
+  #rehash(size: number): void {
+    this.#table = new Int32Array(size);
+    this.#shift = 32 - Math.log2(size);
     for (let s = this.#oldest; s >= 0; s = this.#newer[s]!) this.#hashInsert(s);
   }
+}
+
+/** The smallest power of two at least twice `slots` (a table that full keeps probe runs short). */
+function tableSizeFor(slots: number): number {
+  let size = 2;
+  while (size < slots * 2) size *= 2;
+  return size;
 }
 
 /** Fibonacci hashing of (asid, vpn) to a table index (the top `32 - shift` bits of the product). */

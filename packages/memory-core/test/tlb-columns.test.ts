@@ -128,6 +128,8 @@ describe('Tlb columns', () => {
       for (let i = 0; i < pages; i++) m.access(ctx, va + i * P, 8, 'read');
       expect(tlb.size).toBe(16);
     }
+    // Slots are reused: never one at or above the capacity, however many fills and evictions.
+    for (let i = pages - 16; i < pages; i++) expect(tlb.find(0, va / P + i)).toBeLessThan(16);
     // FIFO: the last 16 pages touched are the ones cached, oldest first.
     expect([...tlb.entries.values()].map((e) => e.vpn - va / P)).toEqual(
       Array.from({ length: 16 }, (_, i) => pages - 16 + i),
