@@ -122,6 +122,9 @@ describe('Host', () => {
     expect(vm.alive).toBe(false);
     expect(host.vms.has('vm0')).toBe(false);
     expect(host.threadVm.has('vmm')).toBe(false);
+    // Its VMM thread exited with it; a process of no VM stays.
+    expect(host.kvm.scheduler.threads.has('vmm')).toBe(false);
+    expect(host.thread('proc')).toBe(proc);
     // The name is free again.
     expect(host.addVm({ name: 'vm0' })).not.toBe(vm);
   });

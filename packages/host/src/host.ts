@@ -120,11 +120,22 @@ export class Host {
     }
   }
 
-  /** Tear a VM down (kvm.destroyVm: its caches deactivated first) and forget it and its threads' link to it. */
+  /**
+   * Tear a VM down (kvm.destroyVm: its caches deactivated first) as its VMM process exits: the VM's
+   * threads exit with it, so neither the host nor the scheduler keeps the VM, its mm or its threads.
+   */
   destroyVm(vm: Vm): void {
+    const threads = [...this.threadVm].filter(([, v]) => v === vm).map(([name]) => this.thread(name));
+    for (const t of threads) {
+      if (!t.done)
+        throw new ModelUsageError(`${vm.name}: thread ${t.name} is still running; finish it first`);
+    }
     this.kvm.destroyVm(vm);
     if (this.vms.get(vm.name) === vm) this.vms.delete(vm.name);
-    for (const [name, v] of this.threadVm) if (v === vm) this.threadVm.delete(name);
+    for (const t of threads) {
+      this.threadVm.delete(t.name);
+      this.kvm.scheduler.exit(t);
+    }
   }
 
   vm(name: string): Vm {

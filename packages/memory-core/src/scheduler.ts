@@ -130,6 +130,15 @@ export class Scheduler {
     return t;
   }
 
+  // Models a task's exit (do_exit, then release_task): the scheduler forgets the thread, so nothing
+  // it keeps holds the thread's mm any longer. Unlike the kernel, a thread must be idle to exit.
+  exit(t: SimThread): void {
+    if (this.threads.get(t.name) !== t)
+      throw new ModelUsageError(`thread ${t.name} is not on this scheduler`);
+    if (!t.done) throw new ModelUsageError(`thread ${t.name} cannot exit in the middle of its work`);
+    this.threads.delete(t.name);
+  }
+
   thread(name: string): SimThread {
     const t = this.threads.get(name);
     if (!t)

@@ -216,3 +216,21 @@ describe('Prng', () => {
     expect(new Prng(0).next()).toBe(new Prng(0).next());
   });
 });
+
+describe('Scheduler.exit', () => {
+  it('forgets an idle thread and refuses one in the middle of its work or of another scheduler', () => {
+    const { m, s } = world(3);
+    const t = s.thread('vcpu0');
+    expect(() => s.exit(t)).toThrow(/middle of its work/);
+    s.runToCompletion(t);
+    s.exit(t);
+    expect(s.threads.has('vcpu0')).toBe(false);
+    expect(() => s.thread('vcpu0')).toThrow(ModelUsageError);
+    expect(() => s.exit(t)).toThrow(/not on this scheduler/);
+    expect(() => new Scheduler(m).exit(s.thread('proc'))).toThrow(/not on this scheduler/);
+    // The name is free again, and the other threads still run to their end.
+    expect(s.spawn({ name: 'vcpu0', kind: 'vcpu', cpu: 0, mm: null })).not.toBe(t);
+    s.runRandom();
+    expect(s.runnable()).toEqual([]);
+  });
+});
