@@ -18,4 +18,4 @@ export {
   invariants,
 } from './invariants.ts';
 export { type ReaderView, ReaderViews } from './reader-views.ts';
-export { gpcUse, type UseOutcome, type UseRequest } from './use.ts';
+export { type AloneRunner, gpcUse, gpcUseAlone, type UseOutcome, type UseRequest } from './use.ts';

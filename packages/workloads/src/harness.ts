@@ -2,7 +2,13 @@ import type { MappingBackend } from '@khva/backend-api';
 import { Host } from '@khva/host';
 import type { Kvm, MemslotSpec, Vm } from '@khva/kvm';
 import { type Machine, PAGE_SIZE, Prng, type SimThread, type ThreadBody } from '@khva/memory-core';
-import { GfnToPfnCache, type GpcCounters, gpcUse, type UseOutcome, zeroGpcCounters } from '@khva/pfncache';
+import {
+  GfnToPfnCache,
+  type GpcCounters,
+  gpcUseAlone,
+  type UseOutcome,
+  zeroGpcCounters,
+} from '@khva/pfncache';
 import type { CostMetrics, SafetyMetrics, WorkloadResult, WorkloadRunContext } from './contract.ts';
 
 /** Where a VM's memory sits in its VMM and in the guest (the same layout for every VM). */
@@ -184,10 +190,10 @@ export class Harness {
     return this.run(t, g.activate(t, gpa, len));
   }
 
-  /** One gpc access by the kernel caller pattern. */
+  /** One gpc access by the kernel caller pattern (run alone: no generator on a valid cache). */
   use(t: SimThread, g: GfnToPfnCache, len: number, atomic: boolean): UseOutcome {
     this.ops++;
-    return this.run(t, gpcUse(t, g, { len, op: 'write', atomic }));
+    return gpcUseAlone(this.host, t, g, { len, op: 'write', atomic });
   }
 
   /** Deactivate and forget caches (all of them, or those of one VM), keeping their counters. */
