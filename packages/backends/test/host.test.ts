@@ -1,21 +1,9 @@
 import { directMapBackend } from '@khva/backend-direct-map';
 import { vmapBackend } from '@khva/backend-vmap';
 import { Host } from '@khva/host';
-import type { MemslotSpec } from '@khva/kvm';
 import { gpcUse } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
-
-const GMEM_HVA = 0x7e00_0000_0000;
-const gmemSlot: MemslotSpec = {
-  slot: 0,
-  gfn: 0,
-  pages: 16,
-  backing: 'gmem',
-  gmemFlags: { mmap: true, noDirectMap: true },
-  hva: GMEM_HVA,
-  vmmMapped: false,
-};
-const anonSlot: MemslotSpec = { slot: 1, gfn: 0x100, pages: 16, backing: 'anon', hva: 0x7f00_0000_0000 };
+import { anonSlot, gmemSlot } from './support/slots.ts';
 
 describe('Host', () => {
   it('builds VMs, memslots and threads; a vcpu runs in its VM mm, a process in its own', () => {

@@ -2,21 +2,10 @@
 // running gpcUse to its end does: same outcomes, same charges by row, same counters, same oracle.
 import type { BackendFactory } from '@khva/backend-api';
 import { Host } from '@khva/host';
-import type { MemslotSpec } from '@khva/kvm';
 import { type GfnToPfnCache, gpcUse, gpcUseAlone, type UseOutcome } from '@khva/pfncache';
 import { describe, expect, it } from 'vitest';
 import { builtinBackends } from '../src/index.ts';
-
-const gmemSlot: MemslotSpec = {
-  slot: 0,
-  gfn: 0,
-  pages: 16,
-  backing: 'gmem',
-  gmemFlags: { mmap: true, noDirectMap: true },
-  hva: 0x7e00_0000_0000,
-  vmmMapped: false,
-};
-const anonSlot: MemslotSpec = { slot: 1, gfn: 0x100, pages: 16, backing: 'anon', hva: 0x7f00_0000_0000 };
+import { anonSlot, gmemSlot } from './support/slots.ts';
 
 type Use = (
   host: Host,
