@@ -92,8 +92,9 @@ export class StepObserver {
     };
     const oops = m.oopsLog.count > this.oops0 ? m.oopsLog.since(this.oops0) : undefined;
     const faults = m.faultLog.count > this.faults0 ? m.faultLog.since(this.faults0) : undefined;
-    const uaf = m.oracle.figures().useAfterFreeAccesses - this.uaf0;
-    const windows = m.oracle.figures().useAfterFreeWindows - this.windows0;
+    const f = m.oracle.figures();
+    const uaf = f.useAfterFreeAccesses - this.uaf0;
+    const windows = f.useAfterFreeWindows - this.windows0;
     return {
       deltas,
       ...(oops ? { oops } : {}),

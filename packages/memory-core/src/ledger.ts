@@ -83,12 +83,7 @@ export class CostLedger {
     if (Number.isNaN(cycles)) this.calibration.cyclesOf(id);
     const c = cycles * times;
     if (c === 0) return;
-    this.cycles += c;
-    if (this.rowCharged[id] === 0) {
-      this.rowCharged[id] = 1;
-      this.rowOrder.push(id);
-    }
-    this.rowCycles[id] = this.rowCycles[id]! + c;
+    this.add(id, c);
   }
 
   /**
@@ -101,6 +96,11 @@ export class CostLedger {
       this.chargeRow(id);
       return;
     }
+    this.add(id, c);
+  }
+
+  /** Book c cycles (non-zero) to the total and to row id, noting the order rows were first charged in. */
+  private add(id: CostRowId, c: number): void {
     this.cycles += c;
     if (this.rowCharged[id] === 0) {
       this.rowCharged[id] = 1;

@@ -3,7 +3,7 @@ import { PAGE_SIZE, type Pfn, type Va, vpnOf } from './layout.ts';
 import type { CostLedger } from './ledger.ts';
 import type { Mm } from './mm.ts';
 import type { SafetyOracle } from './oracle.ts';
-import type { Tlb, TlbEntry, TlbGone } from './tlb.ts';
+import type { Tlb, TlbGone } from './tlb.ts';
 import type { TlbDirectory } from './tlb-directory.ts';
 
 /**
@@ -43,32 +43,13 @@ export class TlbShootdown {
     }
   }
 
-  /** A TLB entry left its TLB: the oracle stops counting it. */
-  entryGone(e: TlbEntry): void {
-    this.gone(e.scope, e.stale, e.pfn, e.ident, e.viaDirectMap);
-  }
-
-  /** The same for the entry in a TLB slot, as it leaves (no entry object made). */
-  readonly slotGone: TlbGone = (tlb: Tlb, slot: number) =>
-    this.gone(
-      tlb.scopeAt(slot),
-      tlb.isStale(slot),
-      tlb.pfnAt(slot),
-      tlb.identAt(slot),
-      tlb.viaDirectMapAt(slot),
-    );
-
-  private gone(
-    scope: number,
-    stale: boolean,
-    pfn: Pfn,
-    ident: string | undefined,
-    viaDirectMap: boolean,
-  ): void {
+  /** A TLB entry leaves its TLB (read through its slot, no entry object made): the oracle stops counting it. */
+  readonly slotGone: TlbGone = (tlb: Tlb, slot: number) => {
+    const scope = tlb.scopeAt(slot);
     if (scope < 0) return;
-    if (stale) this.oracle.staleChanged(-1);
-    this.oracle.dropRef(pfn, scope, ident ?? '', viaDirectMap);
-  }
+    if (tlb.isStale(slot)) this.oracle.staleChanged(-1);
+    this.oracle.dropRef(tlb.pfnAt(slot), scope, tlb.identAt(slot) ?? '', tlb.viaDirectMapAt(slot));
+  };
 
   /** Drop every entry of an mm from every TLB (mm teardown: no charge, the mm is gone). */
   dropMm(mm: Mm): void {

@@ -258,9 +258,14 @@ export class Tlb {
     return slot;
   }
 
-  remove(key: number): TlbEntry | undefined {
+  /** find() by a tlbKey(asid, vpn). */
+  findKey(key: number): number {
     const asid = Math.floor(key / ASID_STRIDE);
-    const slot = this.find(asid, key - asid * ASID_STRIDE);
+    return this.find(asid, key - asid * ASID_STRIDE);
+  }
+
+  remove(key: number): TlbEntry | undefined {
+    const slot = this.findKey(key);
     if (slot < 0) return undefined;
     const e = this.entryAt(slot);
     this.#release(slot);
@@ -418,8 +423,7 @@ class EntriesView implements TlbEntries {
     return this.tlb.size;
   }
   get(key: number): TlbEntry | undefined {
-    const asid = Math.floor(key / ASID_STRIDE);
-    const s = this.tlb.find(asid, key - asid * ASID_STRIDE);
+    const s = this.tlb.findKey(key);
     return s < 0 ? undefined : this.tlb.entryAt(s);
   }
   has(key: number): boolean {

@@ -26,6 +26,16 @@ import {
 } from '@khva/memory-core';
 import { ReaderViews } from './reader-views.ts';
 
+/** The offset in its page of the address a cache is set up at: its gpa, or its uhva without one. */
+function cacheOffset(gpa: number, uhva: number): number {
+  return gpa === INVALID_GPA ? offsetInPage(Math.max(0, uhva)) : offsetInPage(gpa);
+}
+
+/** `len` bytes from `offset` stay within one page (the check kvm_gpc_check makes of the length). */
+function fitsFrom(offset: number, len: number): boolean {
+  return Number.isInteger(len) && len >= 0 && offset + len <= PAGE_SIZE;
+}
+
 /** KVM_PFN_ERR_FAULT: the error pfn. */
 export const KVM_PFN_ERR_FAULT = -1;
 /** A NULL khva. */
@@ -166,8 +176,7 @@ export class GfnToPfnCache {
 
   // Models kvm_gpc_is_valid_len(): offset from the uhva for hva caches, else from the gpa.
   static isValidLen(gpa: number, uhva: number, len: number): boolean {
-    const offset = gpa === INVALID_GPA ? offsetInPage(Math.max(0, uhva)) : offsetInPage(gpa);
-    return Number.isInteger(len) && len >= 0 && offset + len <= PAGE_SIZE;
+    return fitsFrom(cacheOffset(gpa, uhva), len);
   }
 
   // Models kvm_gpc_check(); differs: takes the caller's context so that, for backends whose
@@ -186,11 +195,11 @@ export class GfnToPfnCache {
     const gpa = this.gpa;
     const uhva = this.uhva;
     if (gpa !== this.#lenGpa || uhva !== this.#lenUhva) {
-      this.#lenOffset = gpa === INVALID_GPA ? offsetInPage(Math.max(0, uhva)) : offsetInPage(gpa);
+      this.#lenOffset = cacheOffset(gpa, uhva);
       this.#lenGpa = gpa;
       this.#lenUhva = uhva;
     }
-    return Number.isInteger(len) && len >= 0 && this.#lenOffset + len <= PAGE_SIZE;
+    return fitsFrom(this.#lenOffset, len);
   }
 
   checkVerdict(len: number, ctx?: ExecContext): CheckVerdict {
@@ -588,7 +597,7 @@ export class GfnToPfnCache {
     // dropping a free read lock around that test changes nothing anyone can see, so skip it.
     if (!(this.uhva >= start && this.uhva < end)) return false;
     this.lock.tryRead(t);
-    const covers = this.active && this.uhva >= start && this.uhva < end;
+    const covers = this.active;
     const first = this.invalidationHits(start, end);
     this.lock.readUnlock(t);
     if (!first) return covers;
